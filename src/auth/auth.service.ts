@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { HEARTBEAT_CONFIG } from '../heartbeat/heartbeat.constants.js';
+import { type HeartbeatConfig } from '../heartbeat/heartbeat-options.interface.js';
+
+/** Name of the token file inside `configsDir`, as the platform writes it. */
+export const TOKEN_FILE_NAME = '.auth_token';
+
+/** Characters allowed in a bearer token (RFC 6750 b64token); anything else could split a header. */
+const TOKEN_PATTERN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * The workspace's bearer token, kept in `${configsDir}/.auth_token` by the platform. The file is
+ * read once and cached; `refreshCache()` re-reads it, which is what the 401 interceptor does when
+ * the platform has rotated the token. A missing file means "no token" (the platform accepts
+ * unauthenticated beats until it has issued one); an unreadable or malformed one is logged and
+ * counted, and also treated as "no token". The token itself never appears in a log line.
+ */
+@Injectable()
+export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+  private readonly tokenFile: string;
+  private cached: Promise<string | undefined> | undefined;
+  private lastProblem: string | undefined;
+  private readFailureCount = 0;
+
+  constructor(@Inject(HEARTBEAT_CONFIG) private readonly config: HeartbeatConfig) {
+    this.tokenFile = join(config.configsDir, TOKEN_FILE_NAME);
+  }
+
+  /** Times the token file could not be used (unreadable, a directory, malformed). */
+  get readFailures(): number {
+    return this.readFailureCount;
+  }
+
+  /** The cached token, reading the file on first use. `undefined` when there is none. */
+  getToken(): Promise<string | undefined> {
+    this.cached ??= this.readTokenFile();
+    return this.cached;
+  }
+
+  /**
+   * Stores a token the platform handed out: trimmed, written atomically (temp file + rename) with
+   * mode 0600, and cached. A no-op when it equals the current token.
+   * @throws Error when the token is empty or contains characters a bearer token cannot have.
+   */
+  async saveToken(token: string): Promise<void> {
+    const trimmed = String(token).trim();
+    if (trimmed === '') throw new Error('AuthService.saveToken: the token is empty');
+    if (!TOKEN_PATTERN.test(trimmed)) {
+      throw new Error(
+        'AuthService.saveToken: the token contains characters not allowed in a bearer token',
+      );
+    }
+    if ((await this.getToken()) === trimmed) return;
+    await mkdir(this.config.configsDir, { recursive: true, mode: 0o700 });
+    const temporary = `${this.tokenFile}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      await writeFile(temporary, trimmed, { mode: 0o600, flag: 'wx' });
+      await rename(temporary, this.tokenFile);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    this.cached = Promise.resolve(trimmed);
+  }
+
+  /** `{ Authorization: 'Bearer <token>' }`, or `{}` when there is no token. */
+  async authHeaders(): Promise<Record<string, string>> {
+    const token = await this.getToken();
+    return token === undefined ? {} : { Authorization: `Bearer ${token}` };
+  }
+
+  /**
+   * Auth headers plus `X-Workspace-ID`, for requests the workspace sends to itself (the
+   * self-message), so the platform records them as coming from the agent.
+   */
+  async selfSourceHeaders(): Promise<Record<string, string>> {
+    return { ...(await this.authHeaders()), 'X-Workspace-ID': this.config.workspaceId };
+  }
+
+  /** Forgets the cached token; the next use reads the file again. */
+  clearCache(): void {
+    this.cached = undefined;
+  }
+
+  /** Re-reads the token file now and returns the token (concurrent calls share one read). */
+  refreshCache(): Promise<string | undefined> {
+    this.cached = this.readTokenFile();
+    return this.cached;
+  }
+
+  private async readTokenFile(): Promise<string | undefined> {
+    let content: string;
+    try {
+      content = await readFile(this.tokenFile, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        this.report(
+          undefined,
+          `No token file at ${this.tokenFile}; sending requests without a token`,
+        );
+      } else {
+        this.fail(`Token file ${this.tokenFile} cannot be read (${code ?? 'error'})`);
+      }
+      return undefined;
+    }
+    const token = content.trim();
+    if (token === '') {
+      this.report(
+        undefined,
+        `Token file ${this.tokenFile} is empty; sending requests without a token`,
+      );
+      return undefined;
+    }
+    if (!TOKEN_PATTERN.test(token)) {
+      this.fail(`Token file ${this.tokenFile} holds characters not allowed in a bearer token`);
+      return undefined;
+    }
+    this.report(undefined, undefined);
+    return token;
+  }
+
+  private fail(problem: string): void {
+    this.readFailureCount++;
+    this.report(problem, undefined);
+  }
+
+  /** Logs a problem once, not on every re-read, and says so once when it is gone. */
+  private report(problem: string | undefined, notice: string | undefined): void {
+    const current = problem ?? notice;
+    if (current === this.lastProblem) return;
+    if (problem) this.logger.warn(`${problem}; sending requests without a token`);
+    else if (notice) this.logger.debug(notice);
+    else this.logger.log(`Token file ${this.tokenFile} is usable again`);
+    this.lastProblem = current;
+  }
+}

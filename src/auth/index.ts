@@ -1,0 +1,1 @@
+export { AuthService, TOKEN_FILE_NAME } from './auth.service.js';

@@ -1,0 +1,36 @@
+/** Delegation states the platform reports; results exist only for the last two. */
+export type DelegationStatus =
+  'pending' | 'dispatched' | 'received' | 'in_progress' | 'completed' | 'failed';
+
+/** A finished delegation as appended to the results file: one JSON object per line. */
+export interface DelegationResult {
+  delegation_id: string;
+  target_id: string;
+  source_id: string;
+  status: 'completed' | 'failed';
+  summary: string;
+  response_preview: string;
+  error: string;
+  /** Seconds since the epoch when the result was accepted (fractional, as Python's time.time()). */
+  timestamp: number;
+}
+
+/** What `DelegationService` has done since the application started. */
+export interface DelegationStats {
+  /** Checks whose listing could not be fetched or was not a JSON array. */
+  listFailures: number;
+  /** Listed entries skipped because of their shape (wrong types, not an object). */
+  malformedEntries: number;
+  /** Finished delegations refused because another workspace created them. */
+  refusedForeign: number;
+  /** Results appended to the results file. */
+  accepted: number;
+  /** Appends that failed; their results are retried on the next check. */
+  appendFailures: number;
+  /** Self-messages the platform accepted. */
+  selfMessagesSent: number;
+  /** Self-messages that failed; their results stay pending for the next one. */
+  selfMessageFailures: number;
+  /** Notifications the platform did not accept (not retried: the result is on disk). */
+  notifyFailures: number;
+}

@@ -1,0 +1,2 @@
+export { DelegationService } from './delegation.service.js';
+export type { DelegationResult, DelegationStats, DelegationStatus } from './delegation.types.js';

@@ -1,0 +1,104 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { HEARTBEAT_CONFIG } from '../heartbeat.constants.js';
+import { type HeartbeatConfig } from '../heartbeat-options.interface.js';
+import {
+  type RuntimeAdapter,
+  type RuntimeCapabilities,
+  type RuntimeMetadata,
+} from './runtime-adapter.interface.js';
+
+const CAPABILITY_NAMES: readonly (keyof RuntimeCapabilities)[] = [
+  'heartbeat',
+  'scheduler',
+  'session',
+  'status_mgmt',
+  'retry',
+  'activity_decoration',
+  'channel_dispatch',
+];
+
+/**
+ * Holds the runtime adapter whose capabilities each heartbeat reports as `runtime_metadata`.
+ * The adapter comes from the `adapter` option or from `register()` at run time. Reading it can
+ * never block a heartbeat: an adapter that is absent, throws or answers something that is not a
+ * capability map simply leaves `runtime_metadata` out (logged when the problem changes, counted).
+ */
+@Injectable()
+export class AdapterRegistry implements OnModuleInit {
+  private readonly logger = new Logger(AdapterRegistry.name);
+  private adapter: RuntimeAdapter | undefined;
+  private lastProblem: string | undefined;
+  private failureCount = 0;
+
+  constructor(
+    @Inject(HEARTBEAT_CONFIG) private readonly config: HeartbeatConfig,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  /** Times the adapter could not be read for a heartbeat. */
+  get failures(): number {
+    return this.failureCount;
+  }
+
+  async onModuleInit(): Promise<void> {
+    const option = this.config.adapter;
+    if (option === undefined || this.adapter !== undefined) return;
+    this.register(typeof option === 'function' ? await this.moduleRef.create(option) : option);
+  }
+
+  /** Sets (or with `undefined`, removes) the adapter; replaces any earlier one. */
+  register(adapter: RuntimeAdapter | undefined): void {
+    this.adapter = adapter;
+    this.lastProblem = undefined;
+  }
+
+  /** The current adapter, if any. */
+  get(): RuntimeAdapter | undefined {
+    return this.adapter;
+  }
+
+  /** The heartbeat's `runtime_metadata`, or `undefined` when there is nothing valid to report. Never throws. */
+  runtimeMetadata(): RuntimeMetadata | undefined {
+    const adapter = this.adapter;
+    if (adapter === undefined) return undefined;
+    try {
+      const declared: unknown = adapter.capabilities();
+      if (typeof declared !== 'object' || declared === null || Array.isArray(declared)) {
+        return this.fail(`capabilities() returned ${describeValue(declared)}, not an object`);
+      }
+      const capabilities = {} as RuntimeCapabilities;
+      for (const name of CAPABILITY_NAMES) {
+        const value = (declared as Record<string, unknown>)[name];
+        if (value !== undefined && typeof value !== 'boolean') {
+          return this.fail(`capabilities().${name} is ${describeValue(value)}, not a boolean`);
+        }
+        capabilities[name] = value === true;
+      }
+      const idle = adapter.idleTimeoutOverride?.();
+      const metadata: RuntimeMetadata = { capabilities };
+      if (typeof idle === 'number' && Number.isSafeInteger(idle) && idle > 0) {
+        metadata.idle_timeout_seconds = idle;
+      }
+      this.lastProblem = undefined;
+      return metadata;
+    } catch (error) {
+      return this.fail(`adapter threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private fail(problem: string): undefined {
+    this.failureCount++;
+    if (problem !== this.lastProblem) {
+      this.logger.warn(`Heartbeat sent without runtime_metadata: ${problem}`);
+      this.lastProblem = problem;
+    }
+    return undefined;
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? 'a string' : typeof value;
+}

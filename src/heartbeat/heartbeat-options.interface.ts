@@ -1,0 +1,76 @@
+import { type RuntimeAdapterOption } from './adapter/runtime-adapter.interface.js';
+
+/**
+ * Options of `HeartbeatModule.forRoot()` / `forRootAsync()`. Every option left out falls back to
+ * its environment variable read through `ConfigService` (so `.env` files work), then to its default.
+ */
+export interface HeartbeatModuleOptions {
+  /**
+   * Base URL of the control-plane platform (http or https). Requests go only to its origin.
+   * Env: `PLATFORM_URL`. Required.
+   */
+  platformUrl?: string;
+  /** This workspace's id. Env: `WORKSPACE_ID`. Required. */
+  workspaceId?: string;
+  /**
+   * Milliseconds between heartbeats (fixed rate). Env: `HEARTBEAT_INTERVAL_MS`.
+   * @default 30000
+   */
+  intervalMs?: number;
+  /**
+   * Milliseconds a platform request may take in total before it is abandoned.
+   * Env: `HEARTBEAT_TIMEOUT_MS`.
+   * @default 10000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Directory holding the `.auth_token` file. Env: `CONFIGS_DIR`.
+   * @default '/configs'
+   */
+  configsDir?: string;
+  /**
+   * JSONL file that accepted delegation results are appended to. Env: `DELEGATION_RESULTS_FILE`.
+   * @default '/tmp/delegation_results.jsonl'
+   */
+  delegationResultsFile?: string;
+  /**
+   * Minimum milliseconds between two self-messages that wake the agent.
+   * Env: `SELF_MESSAGE_COOLDOWN_MS`.
+   * @default 60000
+   */
+  selfMessageCooldownMs?: number;
+  /**
+   * Milliseconds a self-message may take (the agent runs while it is open).
+   * @default 120000
+   */
+  selfMessageTimeoutMs?: number;
+  /**
+   * Delegation ids remembered as already handled; over the cap the oldest half is forgotten.
+   * @default 200
+   */
+  maxSeenDelegationIds?: number;
+  /**
+   * Start the heartbeat when the application bootstraps. With `false` the host calls
+   * `HeartbeatScheduler.start()` itself.
+   * @default true
+   */
+  autoStart?: boolean;
+  /** Runtime adapter whose capabilities are reported: an instance or a class. @default none */
+  adapter?: RuntimeAdapterOption;
+}
+
+/** Options after validation and environment fallback, as the providers use them. */
+export interface HeartbeatConfig {
+  /** `platformUrl` without a trailing slash. */
+  platformUrl: string;
+  workspaceId: string;
+  intervalMs: number;
+  requestTimeoutMs: number;
+  configsDir: string;
+  delegationResultsFile: string;
+  selfMessageCooldownMs: number;
+  selfMessageTimeoutMs: number;
+  maxSeenDelegationIds: number;
+  autoStart: boolean;
+  adapter?: RuntimeAdapterOption;
+}

@@ -1,0 +1,69 @@
+import { HttpModule } from '@nestjs/axios';
+import { Module, type Provider } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { AuthService } from '../auth/auth.service.js';
+import { DelegationService } from '../delegation/delegation.service.js';
+import { AuthRetryInterceptor } from '../platform/auth-retry.interceptor.js';
+import { PlatformClient } from '../platform/platform.client.js';
+import { WedgeService } from '../wedge/wedge.service.js';
+import { AdapterRegistry } from './adapter/adapter.registry.js';
+import { resolveHeartbeatConfig } from './heartbeat.config.js';
+import { HEARTBEAT_CONFIG, MAX_RESPONSE_BYTES } from './heartbeat.constants.js';
+import {
+  ConfigurableHeartbeatModule,
+  HEARTBEAT_MODULE_OPTIONS,
+  type HEARTBEAT_OPTIONS_TYPE,
+} from './heartbeat.module-definition.js';
+import { type HeartbeatModuleOptions } from './heartbeat-options.interface.js';
+import { HeartbeatScheduler } from './heartbeat.scheduler.js';
+
+const configProvider: Provider = {
+  provide: HEARTBEAT_CONFIG,
+  inject: [HEARTBEAT_MODULE_OPTIONS, ConfigService],
+  useFactory: (options: HeartbeatModuleOptions | undefined, settings: ConfigService) =>
+    resolveHeartbeatConfig(options ?? {}, (name) => settings.get<unknown>(name)),
+};
+
+/**
+ * Keeps this workspace known to its control-plane platform: heartbeats on a fixed rate, token
+ * re-reading on 401, and delivery of delegation results to the agent.
+ *
+ * `HeartbeatModule.forRoot(options?)` or `forRootAsync({ imports, inject, useFactory })`; the
+ * host imports `ScheduleModule.forRoot()` from `@nestjs/schedule` itself.
+ */
+@Module({
+  imports: [
+    ConfigModule,
+    // A private axios instance: the 401 interceptor and these limits must not touch the host's.
+    HttpModule.register({
+      maxRedirects: 0,
+      maxContentLength: MAX_RESPONSE_BYTES,
+      maxBodyLength: MAX_RESPONSE_BYTES,
+      responseType: 'text',
+    }),
+  ],
+  providers: [
+    configProvider,
+    AuthService,
+    WedgeService,
+    AdapterRegistry,
+    PlatformClient,
+    AuthRetryInterceptor,
+    DelegationService,
+    HeartbeatScheduler,
+  ],
+  exports: [
+    HEARTBEAT_CONFIG,
+    AuthService,
+    WedgeService,
+    AdapterRegistry,
+    DelegationService,
+    HeartbeatScheduler,
+  ],
+})
+export class HeartbeatModule extends ConfigurableHeartbeatModule {
+  /** Registers the module; every option left out comes from the environment or its default. */
+  static override forRoot(options: typeof HEARTBEAT_OPTIONS_TYPE = {}) {
+    return super.forRoot(options);
+  }
+}

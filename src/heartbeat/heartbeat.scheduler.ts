@@ -1,0 +1,299 @@
+import { performance } from 'node:perf_hooks';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+  Optional,
+} from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { DelegationService } from '../delegation/delegation.service.js';
+import { PlatformClient } from '../platform/platform.client.js';
+import { PlatformClosedError, describePlatformError } from '../platform/platform.errors.js';
+import { HEARTBEAT_PATH } from '../platform/platform-paths.js';
+import { FailureStreak } from '../shared/failure-streak.js';
+import { WedgeService } from '../wedge/wedge.service.js';
+import { AdapterRegistry } from './adapter/adapter.registry.js';
+import { FixedRateTimer } from './fixed-rate-timer.js';
+import {
+  AGENT_RECYCLE_AFTER_FAILURES,
+  HEARTBEAT_CONFIG,
+  HEARTBEAT_JOB_NAME,
+} from './heartbeat.constants.js';
+import {
+  MISSING_SCHEDULE_MODULE,
+  agentsRecycled,
+  tickFailed,
+  tickSkipped,
+} from './heartbeat.messages.js';
+import { type HeartbeatConfig } from './heartbeat-options.interface.js';
+import { type HeartbeatBody, type HeartbeatStats } from './heartbeat.types.js';
+
+/** Error counts as reported in one heartbeat, subtracted once the platform accepted it. */
+interface ReportedErrors {
+  errors: number;
+  requests: number;
+}
+
+/**
+ * The heartbeat job: every `intervalMs`, on a fixed grid, it posts one heartbeat and starts a
+ * delegation check unless the previous check is still running. The two are independent, so a
+ * slow delegation step never delays a heartbeat. The job is registered in `SchedulerRegistry`
+ * as `heartbeat`, starts on application bootstrap (unless `autoStart: false`) and stops on
+ * shutdown, aborting whatever is in flight.
+ *
+ * It also owns what the heartbeat reports: the host's error counters (`recordError`,
+ * `recordSuccess`), `activeTasks`, `currentTask` and `monthlySpend`.
+ */
+@Injectable()
+export class HeartbeatScheduler
+  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
+{
+  private readonly logger = new Logger(HeartbeatScheduler.name);
+  private readonly failures = new FailureStreak(this.logger, 'Heartbeat');
+  private readonly startedAt = performance.now();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly counts: Omit<HeartbeatStats, 'missedTicks'> = {
+    sent: 0,
+    accepted: 0,
+    failed: 0,
+    skippedTicks: 0,
+    agentRecycles: 0,
+  };
+  private missedTicksBefore = 0;
+  private timer: FixedRateTimer | undefined;
+  private beatsInFlight = 0;
+  private delegationCheck: Promise<unknown> | undefined;
+  private errorCount = 0;
+  private requestCount = 0;
+  private sampleError = '';
+  private tasks = 0;
+  private task = '';
+  private spend: number | undefined;
+
+  constructor(
+    @Inject(HEARTBEAT_CONFIG) private readonly config: HeartbeatConfig,
+    private readonly platform: PlatformClient,
+    private readonly wedge: WedgeService,
+    private readonly adapters: AdapterRegistry,
+    private readonly delegations: DelegationService,
+    @Optional() private readonly schedulerRegistry?: SchedulerRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    if (!this.schedulerRegistry) throw new Error(MISSING_SCHEDULE_MODULE);
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.config.autoStart) this.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Tasks the agent is working on. A non-negative integer. */
+  get activeTasks(): number {
+    return this.tasks;
+  }
+  set activeTasks(value: number) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new RangeError(
+        `HeartbeatScheduler.activeTasks must be a non-negative integer; got ${String(value)}`,
+      );
+    }
+    this.tasks = value;
+  }
+
+  /** What the agent is doing now, shown on the platform; empty when idle. */
+  get currentTask(): string {
+    return this.task;
+  }
+  set currentTask(value: string) {
+    this.task = String(value ?? '');
+  }
+
+  /**
+   * Spend this month in integer cents, sent with every heartbeat once set (0 means "no update").
+   * `undefined` stops sending it.
+   */
+  get monthlySpend(): number | undefined {
+    return this.spend;
+  }
+  set monthlySpend(value: number | undefined) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+      throw new RangeError(
+        `HeartbeatScheduler.monthlySpend must be a non-negative integer of cents; got ${String(value)}`,
+      );
+    }
+    this.spend = value;
+  }
+
+  /** Errors / requests recorded since what the last accepted heartbeat reported; 0 when none. */
+  get errorRate(): number {
+    return this.requestCount === 0 ? 0 : this.errorCount / this.requestCount;
+  }
+
+  /** Heartbeats in a row the platform has not accepted. */
+  get consecutiveFailures(): number {
+    return this.failures.length;
+  }
+
+  /** Whether the interval job is scheduled. */
+  get isRunning(): boolean {
+    return this.timer?.isRunning ?? false;
+  }
+
+  /** Counters since the application started. */
+  get stats(): Readonly<HeartbeatStats> {
+    return { ...this.counts, missedTicks: this.missedTicksBefore + (this.timer?.missedTicks ?? 0) };
+  }
+
+  /** Records a failed request of the agent; its message becomes the heartbeat's `sample_error`. */
+  recordError(message: string): void {
+    this.errorCount++;
+    this.requestCount++;
+    this.sampleError = String(message);
+  }
+
+  /** Records a successful request of the agent. */
+  recordSuccess(): void {
+    this.requestCount++;
+  }
+
+  /** Starts the job: one heartbeat now, then one per interval. A no-op while running. */
+  start(): void {
+    if (this.isRunning) return;
+    this.platform.open();
+    this.retireTimer();
+    this.timer = new FixedRateTimer(
+      this.schedulerRegistry!,
+      HEARTBEAT_JOB_NAME,
+      this.config.intervalMs,
+      () => this.tick(),
+    );
+    this.timer.start();
+  }
+
+  /**
+   * Stops the job, aborts every request in flight and waits for the work they belonged to.
+   * After it resolves no request leaves the module until `start()`. Safe to call repeatedly.
+   */
+  async stop(): Promise<void> {
+    this.retireTimer();
+    this.platform.close();
+    await Promise.allSettled([
+      ...this.inFlight,
+      Promise.resolve().then(() => this.delegations.whenWakeSettled()),
+    ]);
+  }
+
+  /** Stops, replaces the HTTP agent (dropping its sockets) and starts again. */
+  async restart(): Promise<void> {
+    await this.stop();
+    this.platform.recycleAgents();
+    this.start();
+  }
+
+  /**
+   * Sends one heartbeat now (no delegation check). Resolves to true when the platform answered
+   * 2xx, false otherwise; never rejects.
+   */
+  async beat(): Promise<boolean> {
+    this.beatsInFlight++;
+    try {
+      const reported: ReportedErrors = { errors: this.errorCount, requests: this.requestCount };
+      const body = this.heartbeatBody();
+      if (this.platform.isOpen) this.counts.sent++;
+      await this.platform.post(HEARTBEAT_PATH, body);
+      this.accepted(reported);
+      return true;
+    } catch (error) {
+      this.notAccepted(error);
+      return false;
+    } finally {
+      this.beatsInFlight--;
+    }
+  }
+
+  private tick(): void {
+    try {
+      if (this.beatsInFlight > 0) {
+        this.counts.skippedTicks++;
+        this.logger.warn(tickSkipped(this.config.intervalMs));
+      } else {
+        void this.track(this.beat());
+      }
+      if (!this.delegationCheck) {
+        this.delegationCheck = this.track(
+          Promise.resolve()
+            .then(() => this.delegations.check())
+            .catch((error: unknown) => this.logger.error(tickFailed(describePlatformError(error))))
+            .finally(() => {
+              this.delegationCheck = undefined;
+            }),
+        );
+      }
+    } catch (error) {
+      this.logger.error(tickFailed(describePlatformError(error)));
+    }
+  }
+
+  private heartbeatBody(): HeartbeatBody {
+    const body: HeartbeatBody = {
+      workspace_id: this.config.workspaceId,
+      error_rate: this.errorRate,
+      sample_error: this.sampleError,
+      active_tasks: this.tasks,
+      current_task: this.task,
+      uptime_seconds: Math.floor((performance.now() - this.startedAt) / 1000),
+    };
+    if (this.wedge.isWedged()) {
+      body.runtime_state = 'wedged';
+      body.sample_error = this.wedge.wedgeReason();
+    }
+    if (this.spend !== undefined) body.monthly_spend = this.spend;
+    const metadata = this.adapters.runtimeMetadata();
+    if (metadata !== undefined) body.runtime_metadata = metadata;
+    return body;
+  }
+
+  private accepted(reported: ReportedErrors): void {
+    this.counts.accepted++;
+    this.failures.succeed();
+    // Only what this beat reported is cleared: errors recorded while it was in flight are
+    // still unreported and go out with the next one.
+    this.errorCount -= reported.errors;
+    this.requestCount -= reported.requests;
+    if (this.errorCount === 0) this.sampleError = '';
+  }
+
+  private notAccepted(error: unknown): void {
+    if (error instanceof PlatformClosedError) {
+      this.logger.debug(`Heartbeat not sent: ${error.message}`);
+      return;
+    }
+    this.counts.failed++;
+    const inRow = this.failures.fail(describePlatformError(error));
+    if (inRow % AGENT_RECYCLE_AFTER_FAILURES === 0) {
+      this.logger.log(agentsRecycled(inRow));
+      this.platform.recycleAgents();
+      this.counts.agentRecycles++;
+    }
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work)).catch(() => undefined);
+    return work;
+  }
+
+  private retireTimer(): void {
+    if (!this.timer) return;
+    this.timer.stop();
+    this.missedTicksBefore += this.timer.missedTicks;
+    this.timer = undefined;
+  }
+}

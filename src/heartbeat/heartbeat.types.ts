@@ -1,0 +1,30 @@
+import { type RuntimeMetadata } from './adapter/runtime-adapter.interface.js';
+
+/** What `HeartbeatScheduler` has done since the application started. */
+export interface HeartbeatStats {
+  /** Heartbeats sent (each retry after a 401 belongs to the same heartbeat). */
+  sent: number;
+  /** Heartbeats the platform answered 2xx. */
+  accepted: number;
+  /** Heartbeats not accepted: a non-2xx answer, a timeout, a network error. */
+  failed: number;
+  /** Ticks that found the previous heartbeat still in flight and sent none. */
+  skippedTicks: number;
+  /** Ticks the event loop was blocked past, so they never ran. */
+  missedTicks: number;
+  /** Times the HTTP agent was recreated after repeated failures. */
+  agentRecycles: number;
+}
+
+/** The heartbeat body as the platform receives it. */
+export interface HeartbeatBody {
+  workspace_id: string;
+  error_rate: number;
+  sample_error: string;
+  active_tasks: number;
+  current_task: string;
+  uptime_seconds: number;
+  runtime_state?: 'wedged';
+  monthly_spend?: number;
+  runtime_metadata?: RuntimeMetadata;
+}

@@ -1,0 +1,5 @@
+export * from './auth/index.js';
+export * from './delegation/index.js';
+export * from './heartbeat/index.js';
+export * from './platform/index.js';
+export * from './wedge/index.js';

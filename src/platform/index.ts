@@ -1,0 +1,7 @@
+export {
+  PlatformAuthError,
+  PlatformClosedError,
+  PlatformRequestError,
+  PlatformResponseError,
+  PlatformTimeoutError,
+} from './platform.errors.js';

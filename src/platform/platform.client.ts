@@ -1,0 +1,132 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { HttpService } from '@nestjs/axios';
+import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { type AxiosResponse, type Method } from 'axios';
+import { AuthService } from '../auth/auth.service.js';
+import { HEARTBEAT_CONFIG } from '../heartbeat/heartbeat.constants.js';
+import { type HeartbeatConfig } from '../heartbeat/heartbeat-options.interface.js';
+import {
+  PlatformClosedError,
+  PlatformResponseError,
+  PlatformTimeoutError,
+} from './platform.errors.js';
+
+/** How one platform call is sent. */
+export interface PlatformCallOptions {
+  /** Adds `X-Workspace-ID` (the self-message). */
+  selfSource?: boolean;
+  /** Overrides `requestTimeoutMs` for this call. */
+  timeoutMs?: number;
+}
+
+/**
+ * Every request the module makes goes through here: to the configured platform origin only,
+ * with the current token, a total-time limit, the module's own keep-alive agents, and an abort
+ * signal that `close()` fires, so that once the module is stopped nothing leaves it.
+ */
+@Injectable()
+export class PlatformClient implements BeforeApplicationShutdown {
+  private lifetime = new AbortController();
+  private httpAgent = newHttpAgent();
+  private httpsAgent = newHttpsAgent();
+
+  constructor(
+    @Inject(HEARTBEAT_CONFIG) private readonly config: HeartbeatConfig,
+    private readonly http: HttpService,
+    private readonly auth: AuthService,
+  ) {}
+
+  /** False between `close()` and the next `open()`. */
+  get isOpen(): boolean {
+    return !this.lifetime.signal.aborted;
+  }
+
+  /** Allows requests again after `close()`. */
+  open(): void {
+    if (!this.isOpen) this.lifetime = new AbortController();
+  }
+
+  /** Aborts every request in flight and refuses new ones until `open()`. Idempotent. */
+  close(): void {
+    this.lifetime.abort();
+  }
+
+  /** Replaces the keep-alive agents, dropping their sockets (after repeated failures, on restart). */
+  recycleAgents(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+    this.httpAgent = newHttpAgent();
+    this.httpsAgent = newHttpsAgent();
+  }
+
+  beforeApplicationShutdown(): void {
+    this.close();
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  /** POSTs a JSON body; resolves when the platform answered 2xx. */
+  async post(path: string, body: unknown, options: PlatformCallOptions = {}): Promise<void> {
+    await this.send('POST', path, body, options);
+  }
+
+  /** GETs and parses a JSON answer. */
+  async getJson(path: string, options: PlatformCallOptions = {}): Promise<unknown> {
+    const response = await this.send('GET', path, undefined, options);
+    try {
+      return JSON.parse(response.data) as unknown;
+    } catch {
+      throw new PlatformResponseError(`GET ${describePath(path)} answered malformed JSON`);
+    }
+  }
+
+  private async send(
+    method: Method,
+    path: string,
+    data: unknown,
+    options: PlatformCallOptions,
+  ): Promise<AxiosResponse<string>> {
+    const lifetime = this.lifetime.signal;
+    if (lifetime.aborted) throw new PlatformClosedError();
+    const headers = options.selfSource
+      ? await this.auth.selfSourceHeaders()
+      : await this.auth.authHeaders();
+
+    const timeoutMs = options.timeoutMs ?? this.config.requestTimeoutMs;
+    const request = new AbortController();
+    const abortOnClose = () => request.abort(new PlatformClosedError());
+    const timer = setTimeout(() => request.abort(new PlatformTimeoutError(timeoutMs)), timeoutMs);
+    lifetime.addEventListener('abort', abortOnClose, { once: true });
+    try {
+      if (lifetime.aborted) throw new PlatformClosedError();
+      return await this.http.axiosRef.request<string>({
+        method,
+        url: this.config.platformUrl + path,
+        data,
+        headers,
+        signal: request.signal,
+        httpAgent: this.httpAgent,
+        httpsAgent: this.httpsAgent,
+      });
+    } catch (error) {
+      throw request.signal.aborted ? (request.signal.reason as Error) : error;
+    } finally {
+      clearTimeout(timer);
+      lifetime.removeEventListener('abort', abortOnClose);
+    }
+  }
+}
+
+function newHttpAgent(): HttpAgent {
+  return new HttpAgent({ keepAlive: true });
+}
+
+function newHttpsAgent(): HttpsAgent {
+  return new HttpsAgent({ keepAlive: true });
+}
+
+/** The path without its workspace ids, for error messages that should stay short. */
+function describePath(path: string): string {
+  return path.replace(/\/workspaces\/[^/]+/, '/workspaces/<id>');
+}

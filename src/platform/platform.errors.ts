@@ -1,0 +1,63 @@
+import { isAxiosError } from 'axios';
+import { MAX_RESPONSE_BYTES } from '../heartbeat/heartbeat.constants.js';
+
+/** A platform request the module gave up on for a reason of its own (not an HTTP answer). */
+export class PlatformRequestError extends Error {
+  override readonly name: string = 'PlatformRequestError';
+}
+
+/** The module was stopped: the request was aborted or never sent. */
+export class PlatformClosedError extends PlatformRequestError {
+  override readonly name = 'PlatformClosedError';
+  constructor() {
+    super('the heartbeat module is stopped; request not sent or aborted');
+  }
+}
+
+/** The platform did not answer within the request timeout. */
+export class PlatformTimeoutError extends PlatformRequestError {
+  override readonly name = 'PlatformTimeoutError';
+  constructor(timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+  }
+}
+
+/** The platform answered 401 and re-reading the token file gave no other token to try. */
+export class PlatformAuthError extends PlatformRequestError {
+  override readonly name = 'PlatformAuthError';
+  constructor(afterRetry: boolean) {
+    super(
+      afterRetry
+        ? 'HTTP 401: the platform also rejected the token just re-read from the token file'
+        : 'HTTP 401: the platform rejects the workspace token and the token file has not changed',
+    );
+  }
+}
+
+/** The platform answered 2xx with a body the module cannot use. */
+export class PlatformResponseError extends PlatformRequestError {
+  override readonly name = 'PlatformResponseError';
+}
+
+/**
+ * One line describing why a platform request failed, safe to log: status codes, error codes and
+ * the module's own messages, never headers or bodies (which could carry the token).
+ */
+export function describePlatformError(error: unknown): string {
+  if (error instanceof PlatformRequestError) return error.message;
+  if (isAxiosError(error)) {
+    const status = error.response?.status;
+    if (status !== undefined) {
+      if (status >= 300 && status < 400) return `HTTP ${status}: redirect not followed`;
+      const retryAfter: unknown = error.response?.headers['retry-after'];
+      return typeof retryAfter === 'string'
+        ? `HTTP ${status} (Retry-After: ${retryAfter})`
+        : `HTTP ${status}`;
+    }
+    if (error.message.includes('maxContentLength')) {
+      return `answer larger than ${MAX_RESPONSE_BYTES} bytes, not read`;
+    }
+    return error.code ? `${error.code}: ${error.message}` : error.message;
+  }
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,1 @@
+export { WedgeService } from './wedge.service.js';

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { HeartbeatConfigError, resolveHeartbeatConfig } from '../src/heartbeat/heartbeat.config.js';
+
+const required = { platformUrl: 'http://platform.test', workspaceId: 'ws-1' };
+const noEnv = () => undefined;
+const env = (values: Record<string, string>) => (name: string) => values[name];
+
+describe('resolveHeartbeatConfig', () => {
+  it('applies the defaults of SPEC §4', () => {
+    const config = resolveHeartbeatConfig(required, noEnv);
+    assert.deepEqual(config, {
+      platformUrl: 'http://platform.test',
+      workspaceId: 'ws-1',
+      intervalMs: 30_000,
+      requestTimeoutMs: 10_000,
+      configsDir: '/configs',
+      delegationResultsFile: '/tmp/delegation_results.jsonl',
+      selfMessageCooldownMs: 60_000,
+      selfMessageTimeoutMs: 120_000,
+      maxSeenDelegationIds: 200,
+      autoStart: true,
+      adapter: undefined,
+    });
+  });
+
+  it('falls back to each environment variable', () => {
+    const config = resolveHeartbeatConfig(
+      {},
+      env({
+        PLATFORM_URL: 'https://platform.test/api/',
+        WORKSPACE_ID: 'ws-env',
+        HEARTBEAT_INTERVAL_MS: '500',
+        HEARTBEAT_TIMEOUT_MS: '250',
+        CONFIGS_DIR: '/etc/ws',
+        DELEGATION_RESULTS_FILE: '/var/results.jsonl',
+        SELF_MESSAGE_COOLDOWN_MS: '0',
+      }),
+    );
+    assert.equal(config.platformUrl, 'https://platform.test/api');
+    assert.equal(config.workspaceId, 'ws-env');
+    assert.equal(config.intervalMs, 500);
+    assert.equal(config.requestTimeoutMs, 250);
+    assert.equal(config.configsDir, '/etc/ws');
+    assert.equal(config.delegationResultsFile, '/var/results.jsonl');
+    assert.equal(config.selfMessageCooldownMs, 0);
+  });
+
+  it('prefers explicit options over the environment', () => {
+    const config = resolveHeartbeatConfig(
+      { ...required, intervalMs: 1000 },
+      env({ PLATFORM_URL: 'http://other.test', HEARTBEAT_INTERVAL_MS: '5' }),
+    );
+    assert.equal(config.platformUrl, 'http://platform.test');
+    assert.equal(config.intervalMs, 1000);
+  });
+
+  const invalid: [string, object, Record<string, string>, RegExp][] = [
+    [
+      'missing platformUrl',
+      { workspaceId: 'ws' },
+      {},
+      /"platformUrl" \(env PLATFORM_URL\) is required/,
+    ],
+    [
+      'missing workspaceId',
+      { platformUrl: 'http://p.test' },
+      {},
+      /"workspaceId" \(env WORKSPACE_ID\) is required/,
+    ],
+    [
+      'non-http URL',
+      { ...required, platformUrl: 'ftp://p.test' },
+      {},
+      /"platformUrl".*http\(s\).*"ftp:"/,
+    ],
+    [
+      'unparsable URL',
+      { ...required, platformUrl: 'not a url' },
+      {},
+      /"platformUrl".*absolute http\(s\) URL/,
+    ],
+    [
+      'URL with credentials',
+      { ...required, platformUrl: 'http://u:p@p.test' },
+      {},
+      /without user:password/,
+    ],
+    [
+      'negative interval',
+      { ...required, intervalMs: -5 },
+      {},
+      /"intervalMs" \(env HEARTBEAT_INTERVAL_MS\) must be an integer >= 1; got -5/,
+    ],
+    [
+      'non-numeric env interval',
+      required,
+      { HEARTBEAT_INTERVAL_MS: '30s' },
+      /"intervalMs".*got "30s"/,
+    ],
+    ['fractional timeout', { ...required, requestTimeoutMs: 1.5 }, {}, /"requestTimeoutMs"/],
+    [
+      'zero seen-id cap',
+      { ...required, maxSeenDelegationIds: 0 },
+      {},
+      /"maxSeenDelegationIds" must be an integer >= 2/,
+    ],
+    [
+      'non-boolean autoStart',
+      { ...required, autoStart: 'yes' },
+      {},
+      /"autoStart" must be a boolean/,
+    ],
+  ];
+  for (const [name, options, settings, message] of invalid) {
+    it(`rejects ${name} with a message naming the option`, () => {
+      assert.throws(
+        () => resolveHeartbeatConfig(options, env(settings)),
+        (error: unknown) => {
+          assert.ok(error instanceof HeartbeatConfigError);
+          assert.match(error.message, message);
+          return true;
+        },
+      );
+    });
+  }
+});
