@@ -1,5 +1,5 @@
 import { HttpService } from '@nestjs/axios';
-import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import {
   AxiosHeaders,
   isAxiosError,
@@ -22,7 +22,7 @@ interface RetriedConfig extends InternalAxiosRequestConfig {
  * retry storm.
  */
 @Injectable()
-export class AuthRetryInterceptor implements OnModuleInit, OnModuleDestroy {
+export class AuthRetryInterceptor implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(AuthRetryInterceptor.name);
   private interceptorId: number | undefined;
   private retryCount = 0;
@@ -43,7 +43,8 @@ export class AuthRetryInterceptor implements OnModuleInit, OnModuleDestroy {
     );
   }
 
-  onModuleDestroy(): void {
+  /** Detached last, once the scheduler has stopped and nothing is in flight. */
+  onApplicationShutdown(): void {
     if (this.interceptorId !== undefined) {
       this.http.axiosRef.interceptors.response.eject(this.interceptorId);
       this.interceptorId = undefined;

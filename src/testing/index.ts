@@ -1,0 +1,14 @@
+export { PlatformSimulator } from './platform-simulator.js';
+export type {
+  DelegationStatus,
+  PlatformEndpoint,
+  PlatformFault,
+  PlatformSimulatorEvents,
+  PlatformSimulatorOptions,
+  RecordedRequest,
+  SimulatedDelegation,
+  SimulatedWorkspace,
+  SimulatedWorkspaceInit,
+  StatusChange,
+  WorkspaceStatus,
+} from './platform-simulator.types.js';

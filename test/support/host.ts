@@ -1,0 +1,97 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ScheduleModule } from '@nestjs/schedule';
+import { Test, type TestingModule, type TestingModuleBuilder } from '@nestjs/testing';
+import {
+  AdapterRegistry,
+  AuthService,
+  DelegationService,
+  HeartbeatModule,
+  type HeartbeatModuleOptions,
+  HeartbeatScheduler,
+  WedgeService,
+} from '../../src/index.js';
+import { type PlatformSimulator } from '../../src/testing/index.js';
+import { CapturingLogger } from './capturing-logger.js';
+import { tempDir } from './temp-dir.js';
+
+export const WORKSPACE_ID = 'ws-1';
+
+/** A Nest application context with HeartbeatModule wired to a simulator, and its parts. */
+export interface TestHost {
+  app: TestingModule;
+  scheduler: HeartbeatScheduler;
+  delegations: DelegationService;
+  auth: AuthService;
+  wedge: WedgeService;
+  adapters: AdapterRegistry;
+  logs: CapturingLogger;
+  configsDir: string;
+  resultsFile: string;
+  /** Writes the token file as the platform does when it rotates the token. */
+  writeToken(token: string): Promise<void>;
+  /** Closes the app (idempotent) and removes its temporary files. */
+  close(): Promise<void>;
+}
+
+export interface HostOptions extends HeartbeatModuleOptions {
+  /** Token file content written before the module starts. */
+  token?: string;
+  /** Adjusts the testing module before it is compiled (overrideProvider, …). */
+  customize?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+}
+
+/**
+ * Builds and initialises a host against `simulator`. By default the interval is long (one beat
+ * at bootstrap, then nothing) and autoStart is off, so each test drives exactly what it asserts.
+ */
+export async function startHost(
+  simulator: PlatformSimulator,
+  options: HostOptions = {},
+): Promise<TestHost> {
+  const { customize = (builder) => builder, token, ...moduleOptions } = options;
+  const dir = await tempDir();
+  const writeToken = (value: string) => writeFile(join(dir.path, '.auth_token'), value);
+  if (token !== undefined) await writeToken(token);
+  const resultsFile = join(dir.path, 'delegation_results.jsonl');
+  const logs = new CapturingLogger();
+  const builder = Test.createTestingModule({
+    imports: [
+      ScheduleModule.forRoot(),
+      HeartbeatModule.forRoot({
+        platformUrl: simulator.url,
+        workspaceId: WORKSPACE_ID,
+        configsDir: dir.path,
+        delegationResultsFile: resultsFile,
+        intervalMs: 3_600_000,
+        requestTimeoutMs: 2_000,
+        selfMessageCooldownMs: 0,
+        autoStart: false,
+        ...moduleOptions,
+      }),
+    ],
+  }).setLogger(logs);
+  const app = await customize(builder).compile();
+  app.useLogger(logs);
+  await app.init();
+  let closed = false;
+  return {
+    app,
+    scheduler: app.get(HeartbeatScheduler),
+    delegations: app.get(DelegationService),
+    auth: app.get(AuthService),
+    wedge: app.get(WedgeService),
+    adapters: app.get(AdapterRegistry),
+    logs,
+    configsDir: dir.path,
+    resultsFile,
+    writeToken,
+    close: async () => {
+      if (!closed) {
+        closed = true;
+        await app.close();
+      }
+      await dir.remove();
+    },
+  };
+}
