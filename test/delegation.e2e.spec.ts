@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { PlatformSimulator } from '../src/testing/index.js';
 import { startHost, type TestHost, WORKSPACE_ID } from './support/host.js';
@@ -80,6 +82,30 @@ describe('DelegationService against the platform simulator', () => {
         'Delegation completed: Write the release notes\nResult: Done: notes are in docs/RELEASE.md',
       type: 'delegation_result',
     });
+  });
+
+  it('retries a self-message rejected with 401 once with the re-read token, keeping X-Workspace-ID', async () => {
+    host = await startHost(platform, { token: platform.issueToken(WORKSPACE_ID) });
+    const tokenFile = join(host.configsDir, '.auth_token');
+    finished();
+    await host.delegations.check(); // looks up the parent, so the next wake is the first request after the listing
+    await host.delegations.whenWakeSettled();
+    // The platform rotates the token right after answering the listing, before the wake.
+    platform.once('request', (request) => {
+      if (request.endpoint === 'delegations')
+        writeFileSync(tokenFile, platform.rotateToken(WORKSPACE_ID));
+    });
+    finished();
+    await host.delegations.check();
+    await host.delegations.whenWakeSettled();
+    const wakes = selfMessages().slice(1);
+    assert.deepEqual(
+      wakes.map((r) => r.status),
+      [401, 200],
+    );
+    assert.notEqual(wakes[0]!.headers.authorization, wakes[1]!.headers.authorization);
+    assert.equal(wakes[1]!.headers['x-workspace-id'], WORKSPACE_ID);
+    assert.deepEqual(wakes[1]!.body, wakes[0]!.body);
   });
 
   it('handles each result once: a second check accepts nothing and writes nothing', async () => {

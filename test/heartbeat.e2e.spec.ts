@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import axios from 'axios';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { HEARTBEAT_JOB_NAME, type RuntimeAdapter } from '../src/index.js';
+import { DelegationService, HEARTBEAT_JOB_NAME, type RuntimeAdapter } from '../src/index.js';
 import { PlatformSimulator } from '../src/testing/index.js';
 import { startHost, type TestHost, WORKSPACE_ID } from './support/host.js';
 import { until } from './support/until.js';
@@ -321,6 +321,43 @@ describe('HeartbeatScheduler against the platform simulator', () => {
     const seen = platform.count('heartbeat') + platform.count('delegations');
     await sleep(100);
     assert.equal(platform.count('heartbeat') + platform.count('delegations'), seen);
+  });
+
+  it('survives a delegation check that throws, and keeps its cadence', async () => {
+    host = await startHost(platform, {
+      intervalMs: 40,
+      autoStart: true,
+      customize: (builder) =>
+        builder.overrideProvider(DelegationService).useValue({
+          check: () => {
+            throw new Error('check exploded');
+          },
+          whenWakeSettled: () => Promise.resolve(),
+        }),
+    });
+    await until(() => platform.count('heartbeat') >= 4, '4 beats despite the failing check');
+    assert.ok(host.logs.matching('error', 'check exploded').length >= 3);
+    assert.equal(host.scheduler.isRunning, true);
+  });
+
+  it('never writes the token into a log line, at any level', async () => {
+    const token = platform.issueToken(WORKSPACE_ID);
+    host = await startHost(platform, { token, requestTimeoutMs: 100 });
+    await host.scheduler.beat();
+    const rotated = platform.rotateToken(WORKSPACE_ID);
+    await host.scheduler.beat(); // 401, file unchanged
+    await host.writeToken(rotated);
+    await host.scheduler.beat(); // 401, re-read, retried
+    platform.fault('heartbeat', { hang: true, times: 1 });
+    await host.scheduler.beat(); // timeout
+    platform.fault('delegations', { body: `{"token": "${rotated}"`, times: 1 });
+    await host.delegations.check(); // malformed
+    await platform.stop();
+    await host.scheduler.beat(); // refused connection
+    assert.ok(host.logs.lines.length >= 4);
+    for (const line of host.logs.lines) {
+      assert.ok(!line.message.includes(token) && !line.message.includes(rotated), line.message);
+    }
   });
 
   it('leaves the global axios instance untouched', async () => {
