@@ -103,9 +103,9 @@ describe('DelegationService against the platform simulator', () => {
       wakes.map((r) => r.status),
       [401, 200],
     );
-    assert.notEqual(wakes[0]!.headers.authorization, wakes[1]!.headers.authorization);
-    assert.equal(wakes[1]!.headers['x-workspace-id'], WORKSPACE_ID);
-    assert.deepEqual(wakes[1]!.body, wakes[0]!.body);
+    assert.notEqual(wakes[0].headers.authorization, wakes[1].headers.authorization);
+    assert.equal(wakes[1].headers['x-workspace-id'], WORKSPACE_ID);
+    assert.deepEqual(wakes[1].body, wakes[0].body);
   });
 
   it('handles each result once: a second check accepts nothing and writes nothing', async () => {
