@@ -33,6 +33,14 @@ describe('FixedRateTimer', () => {
     t.stop();
   });
 
+  it('starts the grid after a shorter first gap when the phase is shifted', () => {
+    const t = timer();
+    t.start(30);
+    advance(250);
+    assert.deepEqual(ticks, [0, 30, 130, 230]);
+    t.stop();
+  });
+
   it('does not drift when every tick fires late', () => {
     const t = timer();
     t.start();

@@ -20,6 +20,7 @@ describe('resolveHeartbeatConfig', () => {
       selfMessageTimeoutMs: 120_000,
       maxSeenDelegationIds: 200,
       autoStart: true,
+      phaseJitter: false,
       adapter: undefined,
     });
   });

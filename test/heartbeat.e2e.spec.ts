@@ -224,6 +224,18 @@ describe('HeartbeatScheduler against the platform simulator', () => {
     assert.ok(host.scheduler.stats.accepted >= 5);
   });
 
+  it('with phaseJitter, sends the second beat after a random part of the interval', async (t) => {
+    t.mock.method(Math, 'random', () => 0.25);
+    host = await startHost(platform, { intervalMs: 400, autoStart: true, phaseJitter: true });
+    await until(() => platform.count('heartbeat') >= 3, '3 beats');
+    const [first, second, third] = platform.received('heartbeat').map((r) => r.receivedAt);
+    assert.ok(
+      second - first >= 90 && second - first < 300,
+      `second beat after ${second - first} ms`,
+    );
+    assert.ok(third - second >= 390, `third beat after ${third - second} ms`);
+  });
+
   it('checks delegations on every tick, independently of the beat', async () => {
     host = await startHost(platform, { intervalMs: 40, autoStart: true });
     await until(() => platform.count('delegations') >= 3, '3 delegation checks');

@@ -37,9 +37,12 @@ export class FixedRateTimer {
     );
   }
 
-  /** Ticks now, then on the grid. */
-  start(): void {
-    this.nextAt = this.now();
+  /**
+   * Ticks now, then on the grid, whose first point is `firstGapMs` away (one period unless
+   * the phase is shifted).
+   */
+  start(firstGapMs = this.periodMs): void {
+    this.nextAt = this.now() + firstGapMs - this.periodMs;
     this.fire();
   }
 

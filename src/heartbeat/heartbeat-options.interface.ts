@@ -55,6 +55,13 @@ export interface HeartbeatModuleOptions {
    * @default true
    */
   autoStart?: boolean;
+  /**
+   * Shift this process's beats to a random phase of the interval: the first beat still goes at
+   * start, the second after a random part of one interval, then every interval. Spreads the
+   * load when many workspaces start at the same moment; no gap ever exceeds one interval.
+   * @default false
+   */
+  phaseJitter?: boolean;
   /** Runtime adapter whose capabilities are reported: an instance or a class. @default none */
   adapter?: RuntimeAdapterOption;
 }
@@ -72,5 +79,6 @@ export interface HeartbeatConfig {
   selfMessageTimeoutMs: number;
   maxSeenDelegationIds: number;
   autoStart: boolean;
+  phaseJitter: boolean;
   adapter?: RuntimeAdapterOption;
 }

@@ -76,10 +76,13 @@ export function resolveHeartbeatConfig(
     return raw.trim();
   };
 
-  const autoStart = options.autoStart ?? true;
-  if (typeof autoStart !== 'boolean') {
-    throw new HeartbeatConfigError(`${describe('autoStart')} must be a boolean`);
-  }
+  const flag = (option: 'autoStart' | 'phaseJitter', fallback: boolean): boolean => {
+    const value = options[option] ?? fallback;
+    if (typeof value !== 'boolean') {
+      throw new HeartbeatConfigError(`${describe(option)} must be a boolean`);
+    }
+    return value;
+  };
 
   return {
     platformUrl: platformUrl(text('platformUrl', 'PLATFORM_URL')),
@@ -95,7 +98,8 @@ export function resolveHeartbeatConfig(
     selfMessageCooldownMs: integer(INTEGER_SETTINGS.selfMessageCooldownMs),
     selfMessageTimeoutMs: integer(INTEGER_SETTINGS.selfMessageTimeoutMs),
     maxSeenDelegationIds: integer(INTEGER_SETTINGS.maxSeenDelegationIds),
-    autoStart,
+    autoStart: flag('autoStart', true),
+    phaseJitter: flag('phaseJitter', false),
     adapter: options.adapter,
   };
 }

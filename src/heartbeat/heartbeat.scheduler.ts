@@ -174,7 +174,8 @@ export class HeartbeatScheduler
       this.config.intervalMs,
       () => this.tick(),
     );
-    this.timer.start();
+    const { intervalMs, phaseJitter } = this.config;
+    this.timer.start(phaseJitter ? Math.ceil(Math.random() * intervalMs) || 1 : intervalMs);
   }
 
   /**
