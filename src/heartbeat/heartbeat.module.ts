@@ -4,11 +4,12 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { AuthService } from '../auth/auth.service.js';
 import { DelegationService } from '../delegation/delegation.service.js';
 import { AuthRetryInterceptor } from '../platform/auth-retry.interceptor.js';
+import { PLATFORM_AXIOS_CONFIG } from '../platform/platform-axios.js';
 import { PlatformClient } from '../platform/platform.client.js';
 import { WedgeService } from '../wedge/wedge.service.js';
 import { AdapterRegistry } from './adapter/adapter.registry.js';
 import { resolveHeartbeatConfig } from './heartbeat.config.js';
-import { HEARTBEAT_CONFIG, MAX_RESPONSE_BYTES } from './heartbeat.constants.js';
+import { HEARTBEAT_CONFIG } from './heartbeat.constants.js';
 import {
   ConfigurableHeartbeatModule,
   HEARTBEAT_MODULE_OPTIONS,
@@ -35,12 +36,7 @@ const configProvider: Provider = {
   imports: [
     ConfigModule,
     // A private axios instance: the 401 interceptor and these limits must not touch the host's.
-    HttpModule.register({
-      maxRedirects: 0,
-      maxContentLength: MAX_RESPONSE_BYTES,
-      maxBodyLength: MAX_RESPONSE_BYTES,
-      responseType: 'text',
-    }),
+    HttpModule.register(PLATFORM_AXIOS_CONFIG),
   ],
   providers: [
     configProvider,

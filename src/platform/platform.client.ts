@@ -2,10 +2,11 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { HttpService } from '@nestjs/axios';
 import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
-import { type AxiosResponse, type Method } from 'axios';
+import { AxiosError, type AxiosResponse, isAxiosError, type Method } from 'axios';
 import { AuthService } from '../auth/auth.service.js';
 import { HEARTBEAT_CONFIG } from '../heartbeat/heartbeat.constants.js';
 import { type HeartbeatConfig } from '../heartbeat/heartbeat-options.interface.js';
+import { trimAxiosDefaults } from './platform-axios.js';
 import {
   PlatformClosedError,
   PlatformResponseError,
@@ -22,8 +23,10 @@ export interface PlatformCallOptions {
 
 /**
  * Every request the module makes goes through here: to the configured platform origin only,
- * with the current token, a total-time limit, the module's own keep-alive agents, and an abort
- * signal that `close()` fires, so that once the module is stopped nothing leaves it.
+ * with the current token, a total-time limit, the module's own keep-alive agents, and the
+ * module's lifetime signal, which `close()` fires, so that once the module is stopped nothing
+ * leaves it and nothing stays in flight. Bodies are serialised here, so axios's request
+ * transforms have nothing to do.
  */
 @Injectable()
 export class PlatformClient implements BeforeApplicationShutdown {
@@ -35,7 +38,9 @@ export class PlatformClient implements BeforeApplicationShutdown {
     @Inject(HEARTBEAT_CONFIG) private readonly config: HeartbeatConfig,
     private readonly http: HttpService,
     private readonly auth: AuthService,
-  ) {}
+  ) {
+    trimAxiosDefaults(http.axiosRef);
+  }
 
   /** False between `close()` and the next `open()`. */
   get isOpen(): boolean {
@@ -92,28 +97,25 @@ export class PlatformClient implements BeforeApplicationShutdown {
     const headers = options.selfSource
       ? await this.auth.selfSourceHeaders()
       : await this.auth.authHeaders();
-
-    const timeoutMs = options.timeoutMs ?? this.config.requestTimeoutMs;
-    const request = new AbortController();
-    const abortOnClose = () => request.abort(new PlatformClosedError());
-    const timer = setTimeout(() => request.abort(new PlatformTimeoutError(timeoutMs)), timeoutMs);
-    lifetime.addEventListener('abort', abortOnClose, { once: true });
+    if (lifetime.aborted) throw new PlatformClosedError();
+    const timeout = options.timeoutMs ?? this.config.requestTimeoutMs;
     try {
-      if (lifetime.aborted) throw new PlatformClosedError();
       return await this.http.axiosRef.request<string>({
         method,
         url: this.config.platformUrl + path,
-        data,
-        headers,
-        signal: request.signal,
+        data: data === undefined ? undefined : JSON.stringify(data),
+        headers: data === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
+        timeout,
+        signal: lifetime,
         httpAgent: this.httpAgent,
         httpsAgent: this.httpsAgent,
       });
     } catch (error) {
-      throw request.signal.aborted ? (request.signal.reason as Error) : error;
-    } finally {
-      clearTimeout(timer);
-      lifetime.removeEventListener('abort', abortOnClose);
+      if (lifetime.aborted) throw new PlatformClosedError();
+      if (isAxiosError(error) && error.code === AxiosError.ETIMEDOUT) {
+        throw new PlatformTimeoutError(timeout);
+      }
+      throw error;
     }
   }
 }

@@ -1,0 +1,144 @@
+import { type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import {
+  AxiosError,
+  type AxiosAdapter,
+  type AxiosResponse,
+  type AxiosResponseHeaders,
+  CanceledError,
+  type InternalAxiosRequestConfig,
+} from 'axios';
+
+/**
+ * A lean axios adapter on `node:http`, for the module's own axios instance. Axios's default
+ * Node adapter spends about as much CPU per request as the HTTP exchange itself (proxy lookup,
+ * decompression streams, redirect machinery, header normalisation), and a heartbeat client pays
+ * that in every agent process for its whole life. The module needs none of it: platform answers
+ * are small JSON, redirects are refused, and requests go to one configured origin. Interceptors,
+ * `validateStatus` and error types stay axios's, so the 401 interceptor works unchanged.
+ *
+ * `timeout` bounds the whole exchange, not just socket inactivity.
+ *
+ * Not supported, by design: proxies from the environment, compressed answers, streams as bodies.
+ */
+export const nodeHttpAdapter: AxiosAdapter = (config) =>
+  new Promise<AxiosResponse<string>>((resolve, reject) => {
+    const url = new URL(config.url ?? '');
+    const secure = url.protocol === 'https:';
+    const body = serializeBody(config.data);
+    const headers = config.headers.toJSON(true) as Record<string, string>;
+    if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
+
+    const request: ClientRequest = (secure ? httpsRequest : httpRequest)({
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port,
+      path: url.pathname + url.search,
+      method: (config.method ?? 'get').toUpperCase(),
+      headers,
+      agent: secure ? config.httpsAgent : config.httpAgent,
+    });
+
+    const signal = config.signal as AbortSignal | undefined;
+    const fail = (error: Error) => {
+      request.destroy();
+      reject(error);
+    };
+    const abort = () => fail(new CanceledError(undefined, config, request));
+    if (signal?.aborted) return abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    const timer = config.timeout
+      ? setTimeout(
+          () =>
+            fail(
+              new AxiosError(
+                `timeout of ${config.timeout}ms exceeded`,
+                AxiosError.ETIMEDOUT,
+                config,
+                request,
+              ),
+            ),
+          config.timeout,
+        )
+      : undefined;
+    const settle = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', abort);
+    };
+
+    request.on('error', (error) => {
+      settle();
+      reject(AxiosError.from(error, (error as NodeJS.ErrnoException).code, config, request));
+    });
+    request.on('response', (response) => {
+      readBody(response, config, request).then(
+        (data) => {
+          settle();
+          const answer: AxiosResponse<string> = {
+            data,
+            status: response.statusCode ?? 0,
+            statusText: response.statusMessage ?? '',
+            headers: response.headers as AxiosResponseHeaders,
+            config,
+            request,
+          };
+          if (!config.validateStatus || config.validateStatus(answer.status)) resolve(answer);
+          else reject(statusError(answer));
+        },
+        (error: unknown) => {
+          settle();
+          reject(error as Error);
+        },
+      );
+    });
+    request.end(body);
+  });
+
+function serializeBody(data: unknown): string | undefined {
+  if (data === undefined || data === null) return undefined;
+  return typeof data === 'string' ? data : JSON.stringify(data);
+}
+
+function readBody(
+  response: IncomingMessage,
+  config: InternalAxiosRequestConfig,
+  request: ClientRequest,
+): Promise<string> {
+  const limit = config.maxContentLength ?? -1;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    response.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (limit > -1 && size > limit) {
+        request.destroy();
+        reject(
+          new AxiosError(
+            `maxContentLength size of ${limit} exceeded`,
+            AxiosError.ERR_BAD_RESPONSE,
+            config,
+            request,
+          ),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    });
+    response.on('error', (error) => reject(AxiosError.from(error, undefined, config, request)));
+    response.on('end', () =>
+      resolve(
+        chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+      ),
+    );
+  });
+}
+
+function statusError(response: AxiosResponse<string>): AxiosError {
+  return new AxiosError(
+    `Request failed with status code ${response.status}`,
+    response.status >= 500 ? AxiosError.ERR_BAD_RESPONSE : AxiosError.ERR_BAD_REQUEST,
+    response.config as InternalAxiosRequestConfig,
+    response.request,
+    response,
+  );
+}

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { Agent } from 'node:http';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import axios, { AxiosError, type AxiosInstance, CanceledError } from 'axios';
+import { PLATFORM_AXIOS_CONFIG, trimAxiosDefaults } from '../src/platform/platform-axios.js';
+import { PlatformSimulator } from '../src/testing/index.js';
+
+describe('nodeHttpAdapter on a trimmed axios instance', () => {
+  let platform: PlatformSimulator;
+  let client: AxiosInstance;
+  let agent: Agent;
+
+  beforeEach(async () => {
+    platform = new PlatformSimulator();
+    await platform.start();
+    agent = new Agent({ keepAlive: true });
+    client = axios.create(PLATFORM_AXIOS_CONFIG);
+    trimAxiosDefaults(client);
+    client.defaults.httpAgent = agent;
+  });
+
+  afterEach(async () => {
+    agent.destroy();
+    await platform.stop();
+  });
+
+  const notify = (extra = {}) =>
+    client.request<string>({
+      method: 'POST',
+      url: `${platform.url}/workspaces/ws-1/notify`,
+      data: JSON.stringify({ message: 'hi', type: 'delegation_result' }),
+      headers: { 'Content-Type': 'application/json', 'X-Custom': 'yes' },
+      ...extra,
+    });
+
+  it('sends method, path, headers and body, and answers with the raw text', async () => {
+    const answer = await notify();
+    assert.equal(answer.status, 200);
+    assert.equal(answer.data, '{"status":"ok"}');
+    const [request] = platform.received('notify');
+    assert.equal(request!.method, 'POST');
+    assert.equal(request!.headers['x-custom'], 'yes');
+    assert.equal(request!.headers['content-length'], String(JSON.stringify(request!.body).length));
+    assert.equal(request!.headers.accept, undefined, 'no default headers left');
+    assert.deepEqual(request!.body, { message: 'hi', type: 'delegation_result' });
+  });
+
+  it('reuses one keep-alive socket', async () => {
+    for (let i = 0; i < 5; i++) await notify();
+    assert.equal(Object.values(agent.freeSockets).flat().length, 1);
+  });
+
+  it('rejects a non-2xx answer with an AxiosError that carries the response', async () => {
+    platform.fault('notify', { status: 503, headers: { 'Retry-After': '7' } });
+    const error = await notify().catch((e: unknown) => e);
+    assert.ok(error instanceof AxiosError);
+    assert.equal(error.response?.status, 503);
+    assert.equal(error.response?.headers['retry-after'], '7');
+    assert.equal(error.code, AxiosError.ERR_BAD_RESPONSE);
+  });
+
+  it('does not follow a redirect', async () => {
+    platform.fault('notify', { redirectTo: 'http://127.0.0.1:9', times: 1 });
+    const error = await notify().catch((e: unknown) => e);
+    assert.equal((error as AxiosError).response?.status, 307);
+  });
+
+  it('bounds the whole exchange with timeout', async () => {
+    platform.fault('notify', { hang: true });
+    const started = Date.now();
+    const error = await notify({ timeout: 100 }).catch((e: unknown) => e);
+    assert.equal((error as AxiosError).code, AxiosError.ETIMEDOUT);
+    assert.ok(Date.now() - started < 1_000);
+  });
+
+  it('aborts on the signal, before or during the exchange', async () => {
+    const before = new AbortController();
+    before.abort();
+    assert.ok(
+      (await notify({ signal: before.signal }).catch((e: unknown) => e)) instanceof CanceledError,
+    );
+
+    platform.fault('notify', { hang: true });
+    const during = new AbortController();
+    const pending = notify({ signal: during.signal }).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    during.abort();
+    assert.ok((await pending) instanceof CanceledError);
+  });
+
+  it('stops reading an answer larger than maxContentLength', async () => {
+    platform.fault('notify', { oversizedBytes: 5 * 1024 * 1024 });
+    const error = await notify().catch((e: unknown) => e);
+    assert.equal((error as AxiosError).code, AxiosError.ERR_BAD_RESPONSE);
+    assert.match((error as AxiosError).message, /maxContentLength size of \d+ exceeded/);
+  });
+
+  it('reports a refused connection with its code', async () => {
+    const url = platform.url;
+    await platform.stop();
+    const error = await client.get(`${url}/workspaces/ws-1`).catch((e: unknown) => e);
+    assert.equal((error as AxiosError).code, 'ECONNREFUSED');
+  });
+});
