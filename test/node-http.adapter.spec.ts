@@ -38,11 +38,11 @@ describe('nodeHttpAdapter on a trimmed axios instance', () => {
     assert.equal(answer.status, 200);
     assert.equal(answer.data, '{"status":"ok"}');
     const [request] = platform.received('notify');
-    assert.equal(request!.method, 'POST');
-    assert.equal(request!.headers['x-custom'], 'yes');
-    assert.equal(request!.headers['content-length'], String(JSON.stringify(request!.body).length));
-    assert.equal(request!.headers.accept, undefined, 'no default headers left');
-    assert.deepEqual(request!.body, { message: 'hi', type: 'delegation_result' });
+    assert.equal(request.method, 'POST');
+    assert.equal(request.headers['x-custom'], 'yes');
+    assert.equal(request.headers['content-length'], String(JSON.stringify(request.body).length));
+    assert.equal(request.headers.accept, undefined, 'no default headers left');
+    assert.deepEqual(request.body, { message: 'hi', type: 'delegation_result' });
   });
 
   it('reuses one keep-alive socket', async () => {

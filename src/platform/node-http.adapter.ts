@@ -1,10 +1,14 @@
-import { type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
+import {
+  type Agent,
+  type ClientRequest,
+  type IncomingMessage,
+  request as httpRequest,
+} from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import {
   AxiosError,
   type AxiosAdapter,
   type AxiosResponse,
-  type AxiosResponseHeaders,
   CanceledError,
   type InternalAxiosRequestConfig,
 } from 'axios';
@@ -26,7 +30,7 @@ export const nodeHttpAdapter: AxiosAdapter = (config) =>
     const url = new URL(config.url ?? '');
     const secure = url.protocol === 'https:';
     const body = serializeBody(config.data);
-    const headers = config.headers.toJSON(true) as Record<string, string>;
+    const headers = config.headers.toJSON(true);
     if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
 
     const request: ClientRequest = (secure ? httpsRequest : httpRequest)({
@@ -36,7 +40,7 @@ export const nodeHttpAdapter: AxiosAdapter = (config) =>
       path: url.pathname + url.search,
       method: (config.method ?? 'get').toUpperCase(),
       headers,
-      agent: secure ? config.httpsAgent : config.httpAgent,
+      agent: (secure ? config.httpsAgent : config.httpAgent) as Agent | undefined,
     });
 
     const signal = config.signal as AbortSignal | undefined;
@@ -78,16 +82,16 @@ export const nodeHttpAdapter: AxiosAdapter = (config) =>
             data,
             status: response.statusCode ?? 0,
             statusText: response.statusMessage ?? '',
-            headers: response.headers as AxiosResponseHeaders,
+            headers: response.headers,
             config,
             request,
           };
           if (!config.validateStatus || config.validateStatus(answer.status)) resolve(answer);
           else reject(statusError(answer));
         },
-        (error: unknown) => {
+        (error: Error) => {
           settle();
-          reject(error as Error);
+          reject(error);
         },
       );
     });
@@ -127,7 +131,7 @@ function readBody(
     response.on('error', (error) => reject(AxiosError.from(error, undefined, config, request)));
     response.on('end', () =>
       resolve(
-        chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+        chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'),
       ),
     );
   });
@@ -137,7 +141,7 @@ function statusError(response: AxiosResponse<string>): AxiosError {
   return new AxiosError(
     `Request failed with status code ${response.status}`,
     response.status >= 500 ? AxiosError.ERR_BAD_RESPONSE : AxiosError.ERR_BAD_REQUEST,
-    response.config as InternalAxiosRequestConfig,
+    response.config,
     response.request,
     response,
   );
