@@ -1,5 +1,6 @@
 export * from './auth/index.js';
 export * from './delegation/index.js';
+export * from './events/index.js';
 export * from './heartbeat/index.js';
 export * from './platform/index.js';
 export * from './wedge/index.js';

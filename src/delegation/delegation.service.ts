@@ -1,6 +1,8 @@
 import { appendFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
+import { HEARTBEAT_EVENTS } from '../events/heartbeat-events.js';
 import { HEARTBEAT_CONFIG } from '../heartbeat/heartbeat.constants.js';
 import { type HeartbeatConfig } from '../heartbeat/heartbeat-options.interface.js';
 import { PlatformClient } from '../platform/platform.client.js';
@@ -48,6 +50,7 @@ export class DelegationService {
   constructor(
     @Inject(HEARTBEAT_CONFIG) private readonly config: HeartbeatConfig,
     private readonly platform: PlatformClient,
+    private readonly events: HeartbeatEventBus,
   ) {
     this.seen = new SeenDelegationIds(config.maxSeenDelegationIds);
   }
@@ -109,6 +112,11 @@ export class DelegationService {
             `Refused delegation ${verdict.delegationId}: created by workspace ${JSON.stringify(verdict.sourceId)}, not by this one`,
           );
           this.seen.add(verdict.delegationId);
+          this.events.emit(HEARTBEAT_EVENTS.delegationRefused, {
+            delegationId: verdict.delegationId,
+            reason: 'foreign-source',
+            detail: `source_id ${JSON.stringify(verdict.sourceId)}`,
+          });
           break;
         case 'malformed':
           this.counts.malformedEntries++;
@@ -153,6 +161,8 @@ export class DelegationService {
     this.logger.log(
       `${accepted.length} new delegation result(s) written to ${this.config.delegationResultsFile}`,
     );
+    for (const result of accepted)
+      this.events.emit(HEARTBEAT_EVENTS.delegationAccepted, { result });
     this.unannounced.push(...accepted);
     this.wakeIfDue();
     for (const result of accepted) await this.notify(result);
@@ -162,7 +172,10 @@ export class DelegationService {
   private async list(): Promise<unknown[] | undefined> {
     let listed: unknown;
     try {
-      listed = await this.platform.getJson(workspacePath(this.config.workspaceId, '/delegations'));
+      listed = await this.platform.getJson(
+        'delegations',
+        workspacePath(this.config.workspaceId, '/delegations'),
+      );
     } catch (error) {
       if (!(error instanceof PlatformClosedError)) {
         this.counts.listFailures++;
@@ -212,6 +225,7 @@ export class DelegationService {
     try {
       const text = selfMessageText(batch, await this.lookUpParentName());
       await this.platform.post(
+        'a2a',
         workspacePath(this.config.workspaceId, '/a2a'),
         selfMessageBody(text),
         { selfSource: true, timeoutMs: this.config.selfMessageTimeoutMs },
@@ -219,6 +233,10 @@ export class DelegationService {
     } catch (error) {
       if (error instanceof PlatformClosedError) return;
       this.counts.selfMessageFailures++;
+      this.events.emit(HEARTBEAT_EVENTS.selfMessageFailed, {
+        results: batch.length,
+        reason: describePlatformError(error),
+      });
       this.logger.warn(
         `Self-message for ${batch.length} delegation result(s) failed (${describePlatformError(error)}); retrying after the cooldown`,
       );
@@ -226,6 +244,7 @@ export class DelegationService {
     }
     this.unannounced.splice(0, batch.length);
     this.counts.selfMessagesSent++;
+    this.events.emit(HEARTBEAT_EVENTS.selfMessageSent, { results: batch.length });
     this.logger.log(`Self-message sent: agent woken for ${batch.length} delegation result(s)`);
   }
 
@@ -236,14 +255,14 @@ export class DelegationService {
   private async lookUpParentName(): Promise<string | undefined> {
     if (this.parentName !== undefined) return this.parentName ?? undefined;
     try {
-      const self = await this.platform.getJson(workspacePath(this.config.workspaceId));
+      const self = await this.platform.getJson('workspace', workspacePath(this.config.workspaceId));
       const parentId = (self as { parent_id?: unknown } | null)?.parent_id;
       if (parentId === undefined || parentId === null || parentId === '') {
         this.parentName = null;
         return undefined;
       }
       if (typeof parentId !== 'string') throw new Error('parent_id is not a string');
-      const parent = await this.platform.getJson(workspacePath(parentId));
+      const parent = await this.platform.getJson('workspace', workspacePath(parentId));
       const name = (parent as { name?: unknown } | null)?.name;
       if (typeof name !== 'string' || name === '') throw new Error('the parent has no name');
       this.parentName = name;
@@ -259,7 +278,7 @@ export class DelegationService {
 
   private async notify(result: DelegationResult): Promise<void> {
     try {
-      await this.platform.post(workspacePath(this.config.workspaceId, '/notify'), {
+      await this.platform.post('notify', workspacePath(this.config.workspaceId, '/notify'), {
         message: notifyText(result),
         type: 'delegation_result',
       });

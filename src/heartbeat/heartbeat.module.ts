@@ -3,6 +3,7 @@ import { Module, type Provider } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { AuthService } from '../auth/auth.service.js';
 import { DelegationService } from '../delegation/delegation.service.js';
+import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { AuthRetryInterceptor } from '../platform/auth-retry.interceptor.js';
 import { PLATFORM_AXIOS_CONFIG } from '../platform/platform-axios.js';
 import { PlatformClient } from '../platform/platform.client.js';
@@ -40,6 +41,7 @@ const configProvider: Provider = {
   ],
   providers: [
     configProvider,
+    HeartbeatEventBus,
     AuthService,
     WedgeService,
     AdapterRegistry,
@@ -50,6 +52,7 @@ const configProvider: Provider = {
   ],
   exports: [
     HEARTBEAT_CONFIG,
+    HeartbeatEventBus,
     AuthService,
     WedgeService,
     AdapterRegistry,

@@ -9,9 +9,16 @@ import {
   Optional,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { isAxiosError } from 'axios';
 import { DelegationService } from '../delegation/delegation.service.js';
+import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
+import { HEARTBEAT_EVENTS } from '../events/heartbeat-events.js';
 import { PlatformClient } from '../platform/platform.client.js';
-import { PlatformClosedError, describePlatformError } from '../platform/platform.errors.js';
+import {
+  PlatformAuthError,
+  PlatformClosedError,
+  describePlatformError,
+} from '../platform/platform.errors.js';
 import { HEARTBEAT_PATH } from '../platform/platform-paths.js';
 import { FailureStreak } from '../shared/failure-streak.js';
 import { WedgeService } from '../wedge/wedge.service.js';
@@ -29,7 +36,11 @@ import {
   tickSkipped,
 } from './heartbeat.messages.js';
 import { type HeartbeatConfig } from './heartbeat-options.interface.js';
-import { type HeartbeatBody, type HeartbeatStats } from './heartbeat.types.js';
+import {
+  type HeartbeatBody,
+  type HeartbeatHealthSnapshot,
+  type HeartbeatStats,
+} from './heartbeat.types.js';
 
 /** Error counts as reported in one heartbeat, subtracted once the platform accepted it. */
 interface ReportedErrors {
@@ -72,6 +83,10 @@ export class HeartbeatScheduler
   private tasks = 0;
   private task = '';
   private spend: number | undefined;
+  private lastAcceptedAt: number | undefined;
+  private failingSince: number | undefined;
+  private lastFailure: string | undefined;
+  private tokenRejectedSince: number | undefined;
 
   constructor(
     @Inject(HEARTBEAT_CONFIG) private readonly config: HeartbeatConfig,
@@ -79,6 +94,7 @@ export class HeartbeatScheduler
     private readonly wedge: WedgeService,
     private readonly adapters: AdapterRegistry,
     private readonly delegations: DelegationService,
+    private readonly events: HeartbeatEventBus,
     @Optional() private readonly schedulerRegistry?: SchedulerRegistry,
   ) {}
 
@@ -151,6 +167,21 @@ export class HeartbeatScheduler
     return { ...this.counts, missedTicks: this.missedTicksBefore + (this.timer?.missedTicks ?? 0) };
   }
 
+  /** What health checks need to know, as of now. */
+  get health(): HeartbeatHealthSnapshot {
+    return {
+      running: this.isRunning,
+      intervalMs: this.config.intervalMs,
+      lastAcceptedAt: this.lastAcceptedAt,
+      consecutiveFailures: this.failures.length,
+      failingSince: this.failingSince,
+      lastFailure: this.lastFailure,
+      tokenRejectedSince: this.tokenRejectedSince,
+      wedgedSince: this.wedge.wedgedSince(),
+      wedgeReason: this.wedge.isWedged() ? this.wedge.wedgeReason() : undefined,
+    };
+  }
+
   /** Records a failed request of the agent; its message becomes the heartbeat's `sample_error`. */
   recordError(message: string): void {
     this.errorCount++;
@@ -208,8 +239,9 @@ export class HeartbeatScheduler
       const reported: ReportedErrors = { errors: this.errorCount, requests: this.requestCount };
       const body = this.heartbeatBody();
       if (this.platform.isOpen) this.counts.sent++;
-      await this.platform.post(HEARTBEAT_PATH, body);
-      this.accepted(reported);
+      const startedAt = performance.now();
+      await this.platform.post('heartbeat', HEARTBEAT_PATH, body);
+      this.accepted(reported, performance.now() - startedAt);
       return true;
     } catch (error) {
       this.notAccepted(error);
@@ -261,9 +293,16 @@ export class HeartbeatScheduler
     return body;
   }
 
-  private accepted(reported: ReportedErrors): void {
+  private accepted(reported: ReportedErrors, durationMs: number): void {
     this.counts.accepted++;
+    const afterFailures = this.failures.length;
     this.failures.succeed();
+    this.lastAcceptedAt = Date.now();
+    this.failingSince = undefined;
+    this.lastFailure = undefined;
+    this.tokenRejectedSince = undefined;
+    this.events.emit(HEARTBEAT_EVENTS.beatAccepted, { durationMs });
+    if (afterFailures > 0) this.events.emit(HEARTBEAT_EVENTS.recovered, { afterFailures });
     // Only what this beat reported is cleared: errors recorded while it was in flight are
     // still unreported and go out with the next one.
     this.errorCount -= reported.errors;
@@ -277,7 +316,23 @@ export class HeartbeatScheduler
       return;
     }
     this.counts.failed++;
-    const inRow = this.failures.fail(describePlatformError(error));
+    const reason = describePlatformError(error);
+    const inRow = this.failures.fail(reason);
+    const now = Date.now();
+    this.failingSince ??= now;
+    this.lastFailure = reason;
+    if (error instanceof PlatformAuthError) this.tokenRejectedSince ??= now;
+    else this.tokenRejectedSince = undefined;
+    this.events.emit(HEARTBEAT_EVENTS.beatFailed, {
+      reason,
+      status:
+        error instanceof PlatformAuthError
+          ? 401
+          : isAxiosError(error)
+            ? error.response?.status
+            : undefined,
+      consecutiveFailures: inRow,
+    });
     if (inRow % AGENT_RECYCLE_AFTER_FAILURES === 0) {
       this.logger.log(agentsRecycled(inRow));
       this.platform.recycleAgents();

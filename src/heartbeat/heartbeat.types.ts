@@ -28,3 +28,20 @@ export interface HeartbeatBody {
   monthly_spend?: number;
   runtime_metadata?: RuntimeMetadata;
 }
+
+/** The scheduler's state as health checks read it. Times are `Date.now()` values. */
+export interface HeartbeatHealthSnapshot {
+  running: boolean;
+  intervalMs: number;
+  /** When the platform last accepted a heartbeat; `undefined` before the first. */
+  lastAcceptedAt?: number;
+  consecutiveFailures: number;
+  /** First failure of the current streak. */
+  failingSince?: number;
+  /** Why the latest heartbeat failed (safe to show). */
+  lastFailure?: string;
+  /** Since when every heartbeat has been refused with 401 although the token file was re-read. */
+  tokenRejectedSince?: number;
+  wedgedSince?: number;
+  wedgeReason?: string;
+}

@@ -14,4 +14,4 @@ export {
 } from './heartbeat.module-definition.js';
 export type { HeartbeatConfig, HeartbeatModuleOptions } from './heartbeat-options.interface.js';
 export { HeartbeatScheduler } from './heartbeat.scheduler.js';
-export type { HeartbeatBody, HeartbeatStats } from './heartbeat.types.js';
+export type { HeartbeatBody, HeartbeatHealthSnapshot, HeartbeatStats } from './heartbeat.types.js';

@@ -7,6 +7,8 @@ import {
   type InternalAxiosRequestConfig,
 } from 'axios';
 import { AuthService } from '../auth/auth.service.js';
+import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
+import { HEARTBEAT_EVENTS } from '../events/heartbeat-events.js';
 import { PlatformAuthError } from './platform.errors.js';
 
 /** Marks the one retry a request may get, so a second 401 ends it. */
@@ -30,6 +32,7 @@ export class AuthRetryInterceptor implements OnModuleInit, OnApplicationShutdown
   constructor(
     private readonly http: HttpService,
     private readonly auth: AuthService,
+    private readonly events: HeartbeatEventBus,
   ) {}
 
   /** Requests sent again with a token re-read after a 401. */
@@ -62,6 +65,7 @@ export class AuthRetryInterceptor implements OnModuleInit, OnApplicationShutdown
 
     this.retryCount++;
     this.logger.log('Platform rejected the token; the token file holds a new one, retrying once');
+    this.events.emit(HEARTBEAT_EVENTS.tokenRefreshed, {});
     const headers = AxiosHeaders.from(config.headers);
     if (freshToken === undefined) headers.delete('Authorization');
     else headers.set('Authorization', `Bearer ${freshToken}`);

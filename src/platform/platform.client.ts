@@ -3,7 +3,10 @@ import { Agent as HttpsAgent } from 'node:https';
 import { HttpService } from '@nestjs/axios';
 import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { AxiosError, type AxiosResponse, isAxiosError, type Method } from 'axios';
+import { performance } from 'node:perf_hooks';
 import { AuthService } from '../auth/auth.service.js';
+import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
+import { type PlatformEndpoint } from '../events/heartbeat-events.js';
 import { HEARTBEAT_CONFIG } from '../heartbeat/heartbeat.constants.js';
 import { type HeartbeatConfig } from '../heartbeat/heartbeat-options.interface.js';
 import { trimAxiosDefaults } from './platform-axios.js';
@@ -38,6 +41,7 @@ export class PlatformClient implements BeforeApplicationShutdown {
     @Inject(HEARTBEAT_CONFIG) private readonly config: HeartbeatConfig,
     private readonly http: HttpService,
     private readonly auth: AuthService,
+    private readonly events: HeartbeatEventBus,
   ) {
     trimAxiosDefaults(http.axiosRef);
   }
@@ -72,13 +76,22 @@ export class PlatformClient implements BeforeApplicationShutdown {
   }
 
   /** POSTs a JSON body; resolves when the platform answered 2xx. */
-  async post(path: string, body: unknown, options: PlatformCallOptions = {}): Promise<void> {
-    await this.send('POST', path, body, options);
+  async post(
+    endpoint: PlatformEndpoint,
+    path: string,
+    body: unknown,
+    options: PlatformCallOptions = {},
+  ): Promise<void> {
+    await this.send(endpoint, 'POST', path, body, options);
   }
 
   /** GETs and parses a JSON answer. */
-  async getJson(path: string, options: PlatformCallOptions = {}): Promise<unknown> {
-    const response = await this.send('GET', path, undefined, options);
+  async getJson(
+    endpoint: PlatformEndpoint,
+    path: string,
+    options: PlatformCallOptions = {},
+  ): Promise<unknown> {
+    const response = await this.send(endpoint, 'GET', path, undefined, options);
     try {
       return JSON.parse(response.data) as unknown;
     } catch {
@@ -87,6 +100,7 @@ export class PlatformClient implements BeforeApplicationShutdown {
   }
 
   private async send(
+    endpoint: PlatformEndpoint,
     method: Method,
     path: string,
     data: unknown,
@@ -99,8 +113,10 @@ export class PlatformClient implements BeforeApplicationShutdown {
       : await this.auth.authHeaders();
     if (lifetime.aborted) throw new PlatformClosedError();
     const timeout = options.timeoutMs ?? this.config.requestTimeoutMs;
+    const startedAt = performance.now();
+    let status = 0;
     try {
-      return await this.http.axiosRef.request<string>({
+      const response = await this.http.axiosRef.request<string>({
         method,
         url: this.config.platformUrl + path,
         data: data === undefined ? undefined : JSON.stringify(data),
@@ -110,12 +126,17 @@ export class PlatformClient implements BeforeApplicationShutdown {
         httpAgent: this.httpAgent,
         httpsAgent: this.httpsAgent,
       });
+      status = response.status;
+      return response;
     } catch (error) {
+      if (isAxiosError(error)) status = error.response?.status ?? 0;
       if (lifetime.aborted) throw new PlatformClosedError();
       if (isAxiosError(error) && error.code === AxiosError.ETIMEDOUT) {
         throw new PlatformTimeoutError(timeout);
       }
       throw error;
+    } finally {
+      this.events.measure(endpoint, performance.now() - startedAt, status);
     }
   }
 }

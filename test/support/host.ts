@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type ModuleMetadata } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { Test, type TestingModule, type TestingModuleBuilder } from '@nestjs/testing';
 import {
@@ -16,6 +17,8 @@ import { CapturingLogger } from './capturing-logger.js';
 import { tempDir } from './temp-dir.js';
 
 export const WORKSPACE_ID = 'ws-1';
+
+type ModuleImport = NonNullable<ModuleMetadata['imports']>[number];
 
 /** A Nest application context with HeartbeatModule wired to a simulator, and its parts. */
 export interface TestHost {
@@ -35,6 +38,8 @@ export interface TestHost {
 }
 
 export interface HostOptions extends HeartbeatModuleOptions {
+  /** Extra modules the host imports (EventEmitterModule, …). */
+  imports?: ModuleImport[];
   /** Token file content written before the module starts. */
   token?: string;
   /** Adjusts the testing module before it is compiled (overrideProvider, …). */
@@ -49,7 +54,7 @@ export async function startHost(
   simulator: PlatformSimulator,
   options: HostOptions = {},
 ): Promise<TestHost> {
-  const { customize = (builder) => builder, token, ...moduleOptions } = options;
+  const { customize = (builder) => builder, token, imports = [], ...moduleOptions } = options;
   const dir = await tempDir();
   const writeToken = (value: string) => writeFile(join(dir.path, '.auth_token'), value);
   if (token !== undefined) await writeToken(token);
@@ -58,6 +63,7 @@ export async function startHost(
   const builder = Test.createTestingModule({
     imports: [
       ScheduleModule.forRoot(),
+      ...imports,
       HeartbeatModule.forRoot({
         platformUrl: simulator.url,
         workspaceId: WORKSPACE_ID,
