@@ -32,7 +32,7 @@ async function until(condition: () => boolean, timeoutMs = 2_000): Promise<void>
   }
 }
 
-void describe('PlatformSimulator', () => {
+describe('PlatformSimulator', () => {
   const running: PlatformSimulator[] = [];
   let sim: PlatformSimulator;
 
@@ -69,24 +69,24 @@ void describe('PlatformSimulator', () => {
     await Promise.all(running.splice(0).map((simulator) => simulator.stop()));
   });
 
-  void describe('lifecycle', () => {
-    void it('starts on 127.0.0.1 and exposes its base URL', () => {
+  describe('lifecycle', () => {
+    it('starts on 127.0.0.1 and exposes its base URL', () => {
       assert.match(sim.url, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.notEqual(sim.url, 'http://127.0.0.1:0');
     });
 
-    void it('throws a clear error for url before start() and after stop()', async () => {
+    it('throws a clear error for url before start() and after stop()', async () => {
       const idle = new PlatformSimulator();
       assert.throws(() => idle.url, /not running: call start\(\) first/);
       await sim.stop();
       assert.throws(() => sim.url, /not running/);
     });
 
-    void it('refuses a second start() while running', async () => {
+    it('refuses a second start() while running', async () => {
       await assert.rejects(sim.start(), /already running/);
     });
 
-    void it('stops idempotently and can start again with its state kept', async () => {
+    it('stops idempotently and can start again with its state kept', async () => {
       sim.addWorkspace({ id: 'ws-kept' });
       await Promise.all([sim.stop(), sim.stop()]);
       await sim.stop();
@@ -96,14 +96,14 @@ void describe('PlatformSimulator', () => {
       assert.equal(res.status, 200);
     });
 
-    void it('rejects invalid options with the option name', () => {
+    it('rejects invalid options with the option name', () => {
       assert.throws(() => new PlatformSimulator({ port: -1 }), /"port"/);
       assert.throws(() => new PlatformSimulator({ livenessWindowMs: 0 }), /"livenessWindowMs"/);
       assert.throws(() => new PlatformSimulator({ maxRecorded: 1.5 }), /"maxRecorded"/);
       assert.throws(() => new PlatformSimulator({ listLimit: -1 }), /"listLimit"/);
     });
 
-    void it('keeps connections alive between requests and still stops fast', async () => {
+    it('keeps connections alive between requests and still stops fast', async () => {
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
       const exchange = () =>
         new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
@@ -126,8 +126,8 @@ void describe('PlatformSimulator', () => {
     });
   });
 
-  void describe('routing', () => {
-    void it('answers 404 JSON to unknown paths and methods, recorded as unknown', async () => {
+  describe('routing', () => {
+    it('answers 404 JSON to unknown paths and methods, recorded as unknown', async () => {
       for (const [method, path] of [
         ['GET', '/nope'],
         ['GET', '/registry/heartbeat'],
@@ -146,7 +146,7 @@ void describe('PlatformSimulator', () => {
       assert.equal(sim.count('heartbeat'), 0);
     });
 
-    void it('decodes URL-encoded ids containing /, ? and ../ without rerouting', async () => {
+    it('decodes URL-encoded ids containing /, ? and ../ without rerouting', async () => {
       const ids = ['team/a', 'what?x=1', '../admin', '100%'];
       for (const id of ids) {
         sim.addWorkspace({ id, name: `name of ${id}` });
@@ -174,20 +174,20 @@ void describe('PlatformSimulator', () => {
       assert.equal(unencoded.status, 404);
     });
 
-    void it('ignores the query string when routing but records it in the path', async () => {
+    it('ignores the query string when routing but records it in the path', async () => {
       const res = await get('/workspaces/ws-q/delegations?limit=5');
       assert.equal(res.status, 200);
       const [recorded] = sim.received('delegations', 'ws-q');
       assert.equal(recorded.path, '/workspaces/ws-q/delegations?limit=5');
     });
 
-    void it('answers 404 to a malformed percent-encoding', async () => {
+    it('answers 404 to a malformed percent-encoding', async () => {
       const res = await get('/workspaces/%E0%A4%A/delegations');
       assert.equal(res.status, 404);
       assert.equal(sim.requests[0].endpoint, 'unknown');
     });
 
-    void it('answers 413 to a body over 1 MiB and keeps serving', async () => {
+    it('answers 413 to a body over 1 MiB and keeps serving', async () => {
       const res = await post('/registry/heartbeat', 'x'.repeat(1024 * 1024 + 1));
       assert.equal(res.status, 413);
       assert.deepEqual(await res.json(), { error: 'request body too large' });
@@ -198,7 +198,7 @@ void describe('PlatformSimulator', () => {
       assert.equal((await sendBeat()).status, 200);
     });
 
-    void it('accepts a body of exactly 1 MiB', async () => {
+    it('accepts a body of exactly 1 MiB', async () => {
       const body = JSON.stringify(beat({ current_task: '' }));
       const padded = body.slice(0, -1) + ' '.repeat(1024 * 1024 - body.length) + '}';
       assert.equal(Buffer.byteLength(padded), 1024 * 1024);
@@ -206,8 +206,8 @@ void describe('PlatformSimulator', () => {
     });
   });
 
-  void describe('heartbeat', () => {
-    void it('accepts a valid beat, creates the workspace and records the body', async () => {
+  describe('heartbeat', () => {
+    it('accepts a valid beat, creates the workspace and records the body', async () => {
       const before = Date.now();
       const res = await sendBeat({ uptime_seconds: 42 });
       assert.equal(res.status, 200);
@@ -227,7 +227,7 @@ void describe('PlatformSimulator', () => {
       assert.deepEqual(recorded.body, beat({ uptime_seconds: 42 }));
     });
 
-    void it('accepts every optional field', async () => {
+    it('accepts every optional field', async () => {
       const res = await sendBeat({
         error_rate: 0.05,
         sample_error: 'boom',
@@ -269,7 +269,7 @@ void describe('PlatformSimulator', () => {
       ],
     ];
     for (const [what, body, field] of invalid) {
-      void it(`answers 400 naming ${field} to a body with ${what}`, async () => {
+      it(`answers 400 naming ${field} to a body with ${what}`, async () => {
         const res = await post('/registry/heartbeat', body);
         assert.equal(res.status, 400);
         const answer = (await res.json()) as { error: string };
@@ -279,7 +279,7 @@ void describe('PlatformSimulator', () => {
       });
     }
 
-    void it('leaves a known workspace untouched by a rejected beat', async () => {
+    it('leaves a known workspace untouched by a rejected beat', async () => {
       sim.addWorkspace({ id: 'ws-1', status: 'offline' });
       assert.equal((await sendBeat({ active_tasks: -1 })).status, 400);
       assert.equal(sim.workspace('ws-1')?.status, 'offline');
@@ -287,14 +287,14 @@ void describe('PlatformSimulator', () => {
     });
   });
 
-  void describe('auth', () => {
-    void it('accepts requests without a header while the workspace has no token', async () => {
+  describe('auth', () => {
+    it('accepts requests without a header while the workspace has no token', async () => {
       sim.issueToken('ws-other');
       assert.equal((await sendBeat()).status, 200);
       assert.equal((await get('/workspaces/ws-1/delegations')).status, 200);
     });
 
-    void it('requires one of the live tokens once the workspace has one', async () => {
+    it('requires one of the live tokens once the workspace has one', async () => {
       const token = sim.issueToken('ws-1');
       const otherToken = sim.issueToken('ws-2');
       for (const headers of [{}, bearer('wrong'), bearer(otherToken), { authorization: token }]) {
@@ -311,7 +311,7 @@ void describe('PlatformSimulator', () => {
       );
     });
 
-    void it('guards delegations, a2a and notify by the path workspace', async () => {
+    it('guards delegations, a2a and notify by the path workspace', async () => {
       const token = sim.issueToken('ws-1');
       const a2a = { method: 'message/send', params: { message: { role: 'user', parts: [] } } };
       const notify = { message: 'm', type: 'delegation_result' };
@@ -323,7 +323,7 @@ void describe('PlatformSimulator', () => {
       assert.equal((await post('/workspaces/ws-1/notify', notify, bearer(token))).status, 200);
     });
 
-    void it('invalidates the old token on rotation and none after revocation', async () => {
+    it('invalidates the old token on rotation and none after revocation', async () => {
       const old = sim.issueToken('ws-1');
       const second = sim.issueToken('ws-1');
       assert.equal((await sendBeat({}, bearer(old))).status, 200);
@@ -338,7 +338,7 @@ void describe('PlatformSimulator', () => {
       assert.equal((await sendBeat({}, bearer(rotated))).status, 200);
     });
 
-    void it('lets workspace info be read with any live token', async () => {
+    it('lets workspace info be read with any live token', async () => {
       sim.addWorkspace({ id: 'parent', name: 'Parent' });
       assert.equal((await get('/workspaces/parent')).status, 200, 'no tokens anywhere');
       const parentToken = sim.issueToken('parent');
@@ -354,10 +354,10 @@ void describe('PlatformSimulator', () => {
     });
   });
 
-  void describe('status rules', () => {
+  describe('status rules', () => {
     const changes = (id = 'ws-1') => sim.statusHistory(id).map(({ from, to }) => `${from}->${to}`);
 
-    void it('moves provisioning to online on the first beat and emits the change', async () => {
+    it('moves provisioning to online on the first beat and emits the change', async () => {
       const emitted: StatusChange[] = [];
       sim.on('status', (change) => emitted.push(change));
       const before = Date.now();
@@ -371,13 +371,13 @@ void describe('PlatformSimulator', () => {
       assert.equal(emitted.length, 1, 'an unchanged status was emitted');
     });
 
-    void it('goes provisioning -> online -> degraded on a wedged first beat', async () => {
+    it('goes provisioning -> online -> degraded on a wedged first beat', async () => {
       await sendBeat({ runtime_state: 'wedged', sample_error: 'stuck' });
       assert.deepEqual(changes(), ['provisioning->online', 'online->degraded']);
       assert.equal(sim.workspace('ws-1')?.status, 'degraded');
     });
 
-    void it('degrades on error_rate >= 0.5 unless the adapter manages status', async () => {
+    it('degrades on error_rate >= 0.5 unless the adapter manages status', async () => {
       await sendBeat({ error_rate: 0.49 });
       assert.equal(sim.workspace('ws-1')?.status, 'online');
       await sendBeat({ error_rate: 0.5 });
@@ -395,7 +395,7 @@ void describe('PlatformSimulator', () => {
       assert.equal(sim.workspace('ws-2')?.status, 'degraded', 'wedged always degrades');
     });
 
-    void it('recovers from degraded only below 0.1 without a runtime_state', async () => {
+    it('recovers from degraded only below 0.1 without a runtime_state', async () => {
       await sendBeat({ error_rate: 0.7 });
       await sendBeat({ error_rate: 0.1 });
       assert.equal(sim.workspace('ws-1')?.status, 'degraded');
@@ -405,7 +405,7 @@ void describe('PlatformSimulator', () => {
       assert.deepEqual(changes(), ['provisioning->online', 'online->degraded', 'degraded->online']);
     });
 
-    void it('goes offline a liveness window after the last beat, and back online', async () => {
+    it('goes offline a liveness window after the last beat, and back online', async () => {
       const live = await startSimulator({ livenessWindowMs: 300 });
       for (let i = 0; i < 4; i++) {
         assert.equal((await sendBeat({}, {}, live)).status, 200);
@@ -420,14 +420,14 @@ void describe('PlatformSimulator', () => {
       );
     });
 
-    void it('takes a degraded workspace offline too', async () => {
+    it('takes a degraded workspace offline too', async () => {
       const live = await startSimulator({ livenessWindowMs: 50 });
       await sendBeat({ error_rate: 1 }, {}, live);
       assert.equal(live.workspace('ws-1')?.status, 'degraded');
       await until(() => live.workspace('ws-1')?.status === 'offline');
     });
 
-    void it('records a status set through addWorkspace', () => {
+    it('records a status set through addWorkspace', () => {
       sim.addWorkspace({ id: 'ws-1', name: 'One', parent_id: 'p' });
       const updated = sim.addWorkspace({ id: 'ws-1', status: 'offline' });
       assert.deepEqual(updated, { id: 'ws-1', name: 'One', parent_id: 'p', status: 'offline' });
@@ -436,15 +436,28 @@ void describe('PlatformSimulator', () => {
     });
   });
 
-  void describe('delegations', () => {
-    void it('lists an unknown workspace as an empty array', async () => {
+  describe('delegations', () => {
+    it('shows every delegation of a workspace, newest first and untruncated', () => {
+      const older = sim.addDelegation('ws-1', { response_preview: 'x'.repeat(400) });
+      const newer = sim.addDelegation('ws-1', { status: 'completed' });
+      sim.addDelegation('ws-2');
+      const shown = sim.delegations('ws-1');
+      assert.deepEqual(
+        shown.map((d) => d.id),
+        [newer.id, older.id],
+      );
+      assert.equal(shown[1].response_preview!.length, 400);
+      assert.deepEqual(sim.delegations('ws-none'), []);
+    });
+
+    it('lists an unknown workspace as an empty array', async () => {
       const res = await get('/workspaces/ws-none/delegations');
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('content-type'), 'application/json');
       assert.deepEqual(await res.json(), []);
     });
 
-    void it('lists newest first with optional fields only when set', async () => {
+    it('lists newest first with optional fields only when set', async () => {
       const plain = sim.addDelegation('ws-1', { delegation_id: undefined, summary: 'plain' });
       const failed = sim.addDelegation('ws-1', { status: 'failed', error: 'boom' });
       const long = sim.addDelegation('ws-1', {
@@ -478,7 +491,7 @@ void describe('PlatformSimulator', () => {
       assert.equal(sim.received('delegations', 'ws-1')[0].status, 200);
     });
 
-    void it('lists at most 50 by default and listLimit when set', async () => {
+    it('lists at most 50 by default and listLimit when set', async () => {
       for (let i = 0; i < 60; i++) sim.addDelegation('ws-1', { summary: `d${i}` });
       const all = (await (await get('/workspaces/ws-1/delegations')).json()) as unknown[];
       assert.equal(all.length, 50);
@@ -493,7 +506,7 @@ void describe('PlatformSimulator', () => {
       );
     });
 
-    void it('updates a delegation in place', async () => {
+    it('updates a delegation in place', async () => {
       const first = sim.addDelegation('ws-1', { id: 'first' });
       sim.addDelegation('ws-1', { id: 'second' });
       const updated = sim.updateDelegation('first', {
@@ -521,7 +534,7 @@ void describe('PlatformSimulator', () => {
       assert.ok(!('response_preview' in relisted[1]));
     });
 
-    void it('finds the delegation to update by its delegation_id first', async () => {
+    it('finds the delegation to update by its delegation_id first', async () => {
       const byDelegationId = sim.addDelegation('ws-1', { id: 'entry-a', delegation_id: 'deleg-a' });
       sim.addDelegation('ws-1', { id: 'deleg-a', delegation_id: 'deleg-b' });
       const updated = sim.updateDelegation('deleg-a', { status: 'failed', error: 'crashed' });
@@ -540,15 +553,15 @@ void describe('PlatformSimulator', () => {
       );
     });
 
-    void it('throws on an unknown or duplicate delegation id', () => {
+    it('throws on an unknown or duplicate delegation id', () => {
       assert.throws(() => sim.updateDelegation('nope', { status: 'failed' }), /"nope"/);
       sim.addDelegation('ws-1', { id: 'dup' });
       assert.throws(() => sim.addDelegation('ws-2', { id: 'dup' }), /already exists/);
     });
   });
 
-  void describe('workspace info', () => {
-    void it('answers id, name, parent_id and status', async () => {
+  describe('workspace info', () => {
+    it('answers id, name, parent_id and status', async () => {
       sim.addWorkspace({ id: 'parent', name: 'The Parent' });
       sim.addWorkspace({ id: 'child', parent_id: 'parent', status: 'online' });
       const child = await get('/workspaces/child');
@@ -567,7 +580,7 @@ void describe('PlatformSimulator', () => {
       });
     });
 
-    void it('answers 404 for an unknown workspace', async () => {
+    it('answers 404 for an unknown workspace', async () => {
       const res = await get('/workspaces/ghost');
       assert.equal(res.status, 404);
       assert.equal(res.headers.get('content-type'), 'application/json');
@@ -576,7 +589,7 @@ void describe('PlatformSimulator', () => {
     });
   });
 
-  void describe('a2a', () => {
+  describe('a2a', () => {
     const send = (id?: unknown) => ({
       ...(id === undefined ? {} : { jsonrpc: '2.0', id }),
       method: 'message/send',
@@ -588,7 +601,7 @@ void describe('PlatformSimulator', () => {
       result: { kind: 'message', role: 'agent', parts: [{ kind: 'text', text: 'ok' }] },
     });
 
-    void it('answers a message/send call with a JSON-RPC reply', async () => {
+    it('answers a message/send call with a JSON-RPC reply', async () => {
       const withId = await post('/workspaces/ws-1/a2a', send('req-7'), {
         'x-workspace-id': 'ws-1',
       });
@@ -601,7 +614,7 @@ void describe('PlatformSimulator', () => {
       assert.deepEqual(recorded.body, send('req-7'));
     });
 
-    void it('answers 400 to anything else', async () => {
+    it('answers 400 to anything else', async () => {
       for (const body of [
         'not json',
         { ...send(), method: 'message/stream' },
@@ -615,8 +628,8 @@ void describe('PlatformSimulator', () => {
     });
   });
 
-  void describe('notify', () => {
-    void it('answers 200 to {message, type} and 400 otherwise', async () => {
+  describe('notify', () => {
+    it('answers 200 to {message, type} and 400 otherwise', async () => {
       const ok = await post('/workspaces/ws-1/notify', {
         message: 'hi',
         type: 'delegation_result',
@@ -634,8 +647,8 @@ void describe('PlatformSimulator', () => {
     });
   });
 
-  void describe('faults', () => {
-    void it('answers an injected status with extra headers, `times` times', async () => {
+  describe('faults', () => {
+    it('answers an injected status with extra headers, `times` times', async () => {
       sim.fault('heartbeat', { status: 503, headers: { 'Retry-After': '2' }, times: 2 });
       for (let i = 0; i < 2; i++) {
         const res = await sendBeat();
@@ -655,14 +668,14 @@ void describe('PlatformSimulator', () => {
       assert.equal(sim.count('heartbeat'), 3);
     });
 
-    void it('applies a fault before the auth check', async () => {
+    it('applies a fault before the auth check', async () => {
       sim.issueToken('ws-1');
       sim.fault('heartbeat', { status: 500, times: 1 });
       assert.equal((await sendBeat()).status, 500);
       assert.equal((await sendBeat()).status, 401);
     });
 
-    void it('only affects its endpoint, until cleared', async () => {
+    it('only affects its endpoint, until cleared', async () => {
       sim.fault('delegations', { status: 502 });
       sim.fault('notify', { status: 500 });
       assert.equal((await sendBeat()).status, 200);
@@ -681,13 +694,13 @@ void describe('PlatformSimulator', () => {
       );
     });
 
-    void it('replaces the endpoint fault', async () => {
+    it('replaces the endpoint fault', async () => {
       sim.fault('heartbeat', { status: 500 });
       sim.fault('heartbeat', { status: 429 });
       assert.equal((await sendBeat()).status, 429);
     });
 
-    void it('sends a raw malformed body as JSON', async () => {
+    it('sends a raw malformed body as JSON', async () => {
       sim.fault('delegations', { body: '[{"id": "broken"' });
       const res = await get('/workspaces/ws-1/delegations');
       assert.equal(res.status, 200);
@@ -700,7 +713,7 @@ void describe('PlatformSimulator', () => {
       assert.deepEqual(await second.json(), { not: 'a list' });
     });
 
-    void it('sends an oversized but valid JSON array', async () => {
+    it('sends an oversized but valid JSON array', async () => {
       const size = 2 * 1024 * 1024;
       sim.fault('delegations', { oversizedBytes: size });
       const res = await get('/workspaces/ws-1/delegations');
@@ -712,7 +725,7 @@ void describe('PlatformSimulator', () => {
       assert.ok(Array.isArray(parsed) && parsed.every((d) => d.status === 'pending'));
     });
 
-    void it('delays the normal answer', async () => {
+    it('delays the normal answer', async () => {
       sim.fault('heartbeat', { delayMs: 150, times: 1 });
       const started = Date.now();
       const res = await sendBeat();
@@ -721,14 +734,14 @@ void describe('PlatformSimulator', () => {
       assert.equal(sim.workspace('ws-1')?.status, 'online');
     });
 
-    void it('delays an injected status', async () => {
+    it('delays an injected status', async () => {
       sim.fault('heartbeat', { delayMs: 100, status: 500 });
       const started = Date.now();
       assert.equal((await sendBeat()).status, 500);
       assert.ok(Date.now() - started >= 90);
     });
 
-    void it('records a delayed request the client gave up on with status 0', async () => {
+    it('records a delayed request the client gave up on with status 0', async () => {
       sim.fault('heartbeat', { delayMs: 5_000 });
       const controller = new AbortController();
       const pending = post('/registry/heartbeat', beat(), {}, sim);
@@ -747,7 +760,7 @@ void describe('PlatformSimulator', () => {
       await assert.rejects(pending);
     });
 
-    void it('hangs until stop(), then records status 0', async () => {
+    it('hangs until stop(), then records status 0', async () => {
       sim.fault('heartbeat', { hang: true });
       const seen: RecordedRequest[] = [];
       sim.on('request', (r) => seen.push(r));
@@ -767,7 +780,7 @@ void describe('PlatformSimulator', () => {
       );
     });
 
-    void it('redirects to redirectTo plus the original path', async () => {
+    it('redirects to redirectTo plus the original path', async () => {
       sim.fault('heartbeat', { redirectTo: 'http://elsewhere.invalid', times: 1 });
       const res = await fetch(`${sim.url}/registry/heartbeat`, {
         method: 'POST',
@@ -787,7 +800,7 @@ void describe('PlatformSimulator', () => {
       );
     });
 
-    void it('resets the connection without answering', async () => {
+    it('resets the connection without answering', async () => {
       sim.fault('heartbeat', { resetConnection: true, times: 1 });
       await assert.rejects(sendBeat());
       assert.deepEqual(
@@ -798,14 +811,14 @@ void describe('PlatformSimulator', () => {
       assert.equal((await sendBeat()).status, 200);
     });
 
-    void it('adds headers to the normal answer when given alone', async () => {
+    it('adds headers to the normal answer when given alone', async () => {
       sim.fault('notify', { headers: { 'X-Simulated': 'yes' } });
       const res = await post('/workspaces/ws-1/notify', { message: 'm', type: 't' });
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('x-simulated'), 'yes');
     });
 
-    void it('rejects faults that cannot be applied', () => {
+    it('rejects faults that cannot be applied', () => {
       assert.throws(() => sim.fault('heartbeat', { hang: true, status: 500 }), TypeError);
       assert.throws(
         () => sim.fault('heartbeat', { resetConnection: true, redirectTo: 'http://x' }),
@@ -819,8 +832,8 @@ void describe('PlatformSimulator', () => {
     });
   });
 
-  void describe('recording', () => {
-    void it('records method, path, decoded id, headers, body, status and time', async () => {
+  describe('recording', () => {
+    it('records method, path, decoded id, headers, body, status and time', async () => {
       const before = Date.now();
       await post('/workspaces/ws%201/notify', { message: 'm', type: 't' }, { 'x-extra': '1' });
       await post('/workspaces/ws-1/notify', 'plain text');
@@ -840,7 +853,7 @@ void describe('PlatformSimulator', () => {
       assert.equal(empty.method, 'GET');
     });
 
-    void it('emits each request after answering it', async () => {
+    it('emits each request after answering it', async () => {
       const seen: RecordedRequest[] = [];
       sim.on('request', (r) => seen.push(r));
       await sendBeat();
@@ -849,7 +862,7 @@ void describe('PlatformSimulator', () => {
       assert.equal(seen[0].workspaceId, 'ws-1');
     });
 
-    void it('keeps the newest maxRecorded requests but counts every one', async () => {
+    it('keeps the newest maxRecorded requests but counts every one', async () => {
       const small = await startSimulator({ maxRecorded: 3 });
       for (let i = 0; i < 5; i++) await sendBeat({ uptime_seconds: i }, {}, small);
       await get('/workspaces/ws-1/delegations', {}, small);
@@ -865,14 +878,14 @@ void describe('PlatformSimulator', () => {
       assert.ok(Object.isFrozen(small.requests));
     });
 
-    void it('records nothing with maxRecorded 0 but still counts', async () => {
+    it('records nothing with maxRecorded 0 but still counts', async () => {
       const none = await startSimulator({ maxRecorded: 0 });
       await sendBeat({}, {}, none);
       assert.equal(none.requests.length, 0);
       assert.equal(none.count('heartbeat'), 1);
     });
 
-    void it('filters received() by endpoint and workspace', async () => {
+    it('filters received() by endpoint and workspace', async () => {
       await sendBeat();
       await sendBeat({ workspace_id: 'ws-2' });
       await get('/workspaces/ws-2/delegations');
@@ -883,15 +896,15 @@ void describe('PlatformSimulator', () => {
     });
   });
 
-  void describe('waitFor', () => {
-    void it('resolves with an already recorded request', async () => {
+  describe('waitFor', () => {
+    it('resolves with an already recorded request', async () => {
       await sendBeat({ uptime_seconds: 1 });
       await sendBeat({ uptime_seconds: 2 });
       const found = await sim.waitFor((r) => r.endpoint === 'heartbeat');
       assert.deepEqual(found.body, beat({ uptime_seconds: 1 }));
     });
 
-    void it('resolves with a future request and removes its listener', async () => {
+    it('resolves with a future request and removes its listener', async () => {
       const waiting = sim.waitFor((r) => r.workspaceId === 'ws-late', 2_000);
       await sendBeat();
       await sendBeat({ workspace_id: 'ws-late' });
@@ -900,7 +913,7 @@ void describe('PlatformSimulator', () => {
       assert.equal(sim.listenerCount('request'), 0);
     });
 
-    void it('rejects clearly on timeout and leaves no listener', async () => {
+    it('rejects clearly on timeout and leaves no listener', async () => {
       const started = Date.now();
       await assert.rejects(
         sim.waitFor(() => false, 50),
@@ -910,7 +923,7 @@ void describe('PlatformSimulator', () => {
       assert.equal(sim.listenerCount('request'), 0);
     });
 
-    void it('rejects when the predicate throws or the simulator stops', async () => {
+    it('rejects when the predicate throws or the simulator stops', async () => {
       const failing = assert.rejects(
         sim.waitFor(() => {
           throw new Error('bad predicate');

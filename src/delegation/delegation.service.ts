@@ -235,6 +235,7 @@ export class DelegationService {
       this.counts.selfMessageFailures++;
       this.events.emit(HEARTBEAT_EVENTS.selfMessageFailed, {
         results: batch.length,
+        delegationIds: batch.map((result) => result.delegation_id),
         reason: describePlatformError(error),
       });
       this.logger.warn(
@@ -244,7 +245,10 @@ export class DelegationService {
     }
     this.unannounced.splice(0, batch.length);
     this.counts.selfMessagesSent++;
-    this.events.emit(HEARTBEAT_EVENTS.selfMessageSent, { results: batch.length });
+    this.events.emit(HEARTBEAT_EVENTS.selfMessageSent, {
+      results: batch.length,
+      delegationIds: batch.map((result) => result.delegation_id),
+    });
     this.logger.log(`Self-message sent: agent woken for ${batch.length} delegation result(s)`);
   }
 

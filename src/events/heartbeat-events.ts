@@ -74,11 +74,15 @@ export interface DelegationRefusedEvent extends HeartbeatEventBase {
 /** The platform accepted the self-message that wakes the agent. */
 export interface SelfMessageSentEvent extends HeartbeatEventBase {
   results: number;
+  /** The results it announced. */
+  delegationIds: string[];
 }
 
 /** The self-message failed; its results stay pending. */
 export interface SelfMessageFailedEvent extends HeartbeatEventBase {
   results: number;
+  /** The results it would have announced; they stay pending. */
+  delegationIds: string[];
   reason: string;
 }
 

@@ -2,7 +2,10 @@ import { type RuntimeMetadata } from './adapter/runtime-adapter.interface.js';
 
 /** What `HeartbeatScheduler` has done since the application started. */
 export interface HeartbeatStats {
-  /** Heartbeats sent (each retry after a 401 belongs to the same heartbeat). */
+  /**
+   * Heartbeats sent (each retry after a 401 belongs to the same heartbeat). A beat cut off by
+   * `stop()` counts here but neither as accepted nor as failed.
+   */
   sent: number;
   /** Heartbeats the platform answered 2xx. */
   accepted: number;

@@ -64,7 +64,9 @@ export class AuthRetryInterceptor implements OnModuleInit, OnApplicationShutdown
     if (freshToken === sentToken) throw new PlatformAuthError(false);
 
     this.retryCount++;
-    this.logger.log('Platform rejected the token; the token file holds a new one, retrying once');
+    this.logger.log(
+      `Platform rejected the token for ${describeRequest(config)}; the token file holds a new one, retrying once`,
+    );
     this.events.emit(HEARTBEAT_EVENTS.tokenRefreshed, {});
     const headers = AxiosHeaders.from(config.headers);
     if (freshToken === undefined) headers.delete('Authorization');
@@ -72,6 +74,12 @@ export class AuthRetryInterceptor implements OnModuleInit, OnApplicationShutdown
     const retry: RetriedConfig = { ...config, headers, heartbeatAuthRetried: true };
     return this.http.axiosRef.request(retry);
   }
+}
+
+/** `POST /registry/heartbeat`: method and path, no host, query or workspace id. */
+function describeRequest(config: InternalAxiosRequestConfig): string {
+  const path = new URL(config.url ?? '', 'http://platform').pathname;
+  return `${(config.method ?? 'get').toUpperCase()} ${path.replace(/\/workspaces\/[^/]+/, '/workspaces/<id>')}`;
 }
 
 function bearerToken(header: unknown): string | undefined {

@@ -57,7 +57,9 @@ export function describePlatformError(error: unknown): string {
     if (error.message.includes('maxContentLength')) {
       return `answer larger than ${MAX_RESPONSE_BYTES} bytes, not read`;
     }
-    return error.code ? `${error.code}: ${error.message}` : error.message;
+    return error.code && !error.message.includes(error.code)
+      ? `${error.code}: ${error.message}`
+      : error.message;
   }
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -581,6 +581,11 @@ export class PlatformSimulator extends EventEmitter<PlatformSimulatorEvents> {
     return { ...delegation };
   }
 
+  /** Snapshots of a workspace's delegations, newest first, unlimited and untruncated. */
+  delegations(workspaceId: string): SimulatedDelegation[] {
+    return (this.delegationsByWorkspace.get(workspaceId) ?? []).map((d) => ({ ...d })).reverse();
+  }
+
   /**
    * Makes the endpoint misbehave, replacing its current fault.
    * @throws TypeError when the fault combines exclusive fields; RangeError when a value is out of range.
