@@ -1,8 +1,8 @@
 export const MISSING_SCHEDULE_MODULE =
   'HeartbeatModule needs SchedulerRegistry: add ScheduleModule.forRoot() from @nestjs/schedule to the imports of your root module';
 
-export const tickSkipped = (intervalMs: number) =>
-  `Heartbeat tick skipped: the previous heartbeat is still in flight after ${intervalMs} ms`;
+export const tickSkipped = (intervalMs: number, skippedSoFar: number) =>
+  `Heartbeat tick skipped: the previous heartbeat is still in flight after ${intervalMs} ms (${skippedSoFar} skipped so far)`;
 
 export const agentsRecycled = (failures: number) =>
   `Recreating the HTTP agent after ${failures} heartbeats in a row were not accepted`;

@@ -254,8 +254,10 @@ export class HeartbeatScheduler
   private tick(): void {
     try {
       if (this.beatsInFlight > 0) {
-        this.counts.skippedTicks++;
-        this.logger.warn(tickSkipped(this.config.intervalMs));
+        const skipped = ++this.counts.skippedTicks;
+        if (skipped <= 3 || skipped % 10 === 0) {
+          this.logger.warn(tickSkipped(this.config.intervalMs, skipped));
+        }
       } else {
         void this.track(this.beat());
       }
