@@ -5,6 +5,7 @@ import { AuthService } from '../auth/auth.service.js';
 import { DelegationService } from '../delegation/delegation.service.js';
 import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { AuthRetryInterceptor } from '../platform/auth-retry.interceptor.js';
+import { HeartbeatMetrics } from '../metrics/heartbeat-metrics.js';
 import { PLATFORM_AXIOS_CONFIG } from '../platform/platform-axios.js';
 import { PlatformClient } from '../platform/platform.client.js';
 import { WedgeService } from '../wedge/wedge.service.js';
@@ -49,6 +50,7 @@ const configProvider: Provider = {
     AuthRetryInterceptor,
     DelegationService,
     HeartbeatScheduler,
+    HeartbeatMetrics,
   ],
   exports: [
     HEARTBEAT_CONFIG,

@@ -1,0 +1,1 @@
+export { heartbeatConfig, type HeartbeatEnvConfig } from './heartbeat.config.js';

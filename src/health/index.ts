@@ -1,0 +1,1 @@
+export { HeartbeatHealthIndicator, type HeartbeatDownReason } from './heartbeat.health.js';

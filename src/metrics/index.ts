@@ -1,0 +1,1 @@
+export { HEARTBEAT_METER_NAME, HEARTBEAT_METRICS } from './heartbeat-metrics.js';

@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { type INestApplicationContext } from '@nestjs/common';
+import { ConfigModule, ConfigService, type ConfigType } from '@nestjs/config';
+import { ScheduleModule } from '@nestjs/schedule';
+import { Test } from '@nestjs/testing';
+import { heartbeatConfig } from '../src/config/index.js';
+import {
+  HEARTBEAT_CONFIG,
+  type HeartbeatConfig,
+  HeartbeatConfigError,
+  HeartbeatModule,
+  HeartbeatScheduler,
+} from '../src/index.js';
+import { PlatformSimulator } from '../src/testing/index.js';
+import { CapturingLogger } from './support/capturing-logger.js';
+import { tempDir } from './support/temp-dir.js';
+import { until } from './support/until.js';
+
+const VARIABLES = [
+  'PLATFORM_URL',
+  'WORKSPACE_ID',
+  'HEARTBEAT_INTERVAL_MS',
+  'HEARTBEAT_TIMEOUT_MS',
+  'CONFIGS_DIR',
+  'DELEGATION_RESULTS_FILE',
+  'SELF_MESSAGE_COOLDOWN_MS',
+];
+
+describe('heartbeatConfig (registerAs namespace)', () => {
+  const saved = new Map(VARIABLES.map((name) => [name, process.env[name]]));
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let app: INestApplicationContext | undefined;
+
+  const setEnv = (values: Record<string, string>) => Object.assign(process.env, values);
+
+  /** A `.env` file that `ConfigModule.forRoot()` loads into `process.env`. */
+  async function envFile(values: Record<string, string>): Promise<string> {
+    const path = join(dir.path, '.env');
+    const lines = Object.entries(values).map(([name, value]) => `${name}=${value}`);
+    await writeFile(path, lines.join('\n'));
+    return path;
+  }
+
+  async function boot(imports: unknown[]) {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ScheduleModule.forRoot(), ...(imports as [])],
+    })
+      .setLogger(new CapturingLogger())
+      .compile();
+    app = moduleRef;
+    await moduleRef.init();
+    return moduleRef;
+  }
+
+  beforeEach(async () => {
+    for (const name of VARIABLES) delete process.env[name];
+    dir = await tempDir();
+  });
+
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    await dir.remove();
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  it('is the "heartbeat" namespace', () => {
+    assert.equal(heartbeatConfig.KEY, 'CONFIGURATION(heartbeat)');
+  });
+
+  it('parses the environment: defaults, integers from text, a normalised URL', () => {
+    setEnv({
+      PLATFORM_URL: ' https://platform.test/api/ ',
+      WORKSPACE_ID: 'ws-env',
+      HEARTBEAT_INTERVAL_MS: '15000',
+      SELF_MESSAGE_COOLDOWN_MS: '',
+    });
+    const config: ConfigType<typeof heartbeatConfig> = heartbeatConfig();
+    assert.deepEqual(config, {
+      platformUrl: 'https://platform.test/api',
+      workspaceId: 'ws-env',
+      intervalMs: 15_000,
+      requestTimeoutMs: 10_000,
+      configsDir: '/configs',
+      delegationResultsFile: '/tmp/delegation_results.jsonl',
+      selfMessageCooldownMs: 60_000,
+    });
+  });
+
+  it('names every invalid variable in one HeartbeatConfigError', () => {
+    setEnv({ PLATFORM_URL: 'ftp://platform.test', HEARTBEAT_TIMEOUT_MS: '10s' });
+    assert.throws(
+      () => heartbeatConfig(),
+      (error: unknown) => {
+        assert.ok(error instanceof HeartbeatConfigError);
+        assert.deepEqual(error.message.split('\n'), [
+          'HeartbeatModule option "platformUrl" (env PLATFORM_URL) must be an absolute http(s) URL; got protocol "ftp:"',
+          'HeartbeatModule option "workspaceId" (env WORKSPACE_ID) is required',
+          'HeartbeatModule option "requestTimeoutMs" (env HEARTBEAT_TIMEOUT_MS) must be an integer >= 1; got "10s"',
+        ]);
+        return true;
+      },
+    );
+  });
+
+  it('feeds forRootAsync({ inject: [heartbeatConfig.KEY] }) from a .env file, typed end to end', async () => {
+    const envFilePath = await envFile({
+      PLATFORM_URL: 'http://platform.dotenv',
+      WORKSPACE_ID: 'ws-dotenv',
+      HEARTBEAT_INTERVAL_MS: '2500',
+      CONFIGS_DIR: dir.path,
+    });
+    const moduleRef = await boot([
+      ConfigModule.forRoot({ isGlobal: true, envFilePath, load: [heartbeatConfig] }),
+      HeartbeatModule.forRootAsync({
+        inject: [heartbeatConfig.KEY],
+        useFactory: (config: ConfigType<typeof heartbeatConfig>) => ({
+          ...config,
+          requestTimeoutMs: config.intervalMs / 5,
+          autoStart: false,
+        }),
+      }),
+    ]);
+    const resolved = moduleRef.get<HeartbeatConfig>(HEARTBEAT_CONFIG);
+    assert.equal(resolved.platformUrl, 'http://platform.dotenv');
+    assert.equal(resolved.workspaceId, 'ws-dotenv');
+    assert.equal(resolved.intervalMs, 2500);
+    assert.equal(resolved.requestTimeoutMs, 500);
+    assert.equal(resolved.configsDir, dir.path);
+    assert.equal(moduleRef.get(ConfigService).get<number>('heartbeat.intervalMs'), 2500);
+  });
+
+  it('drives real heartbeats through heartbeatConfig.asProvider()', async () => {
+    const platform = new PlatformSimulator();
+    await platform.start();
+    try {
+      platform.addWorkspace({ id: 'ws-typed' });
+      const envFilePath = await envFile({
+        PLATFORM_URL: platform.url,
+        WORKSPACE_ID: 'ws-typed',
+        CONFIGS_DIR: dir.path,
+        DELEGATION_RESULTS_FILE: join(dir.path, 'results.jsonl'),
+        HEARTBEAT_INTERVAL_MS: '3600000',
+      });
+      const moduleRef = await boot([
+        ConfigModule.forRoot({ envFilePath, load: [heartbeatConfig] }),
+        HeartbeatModule.forRootAsync(heartbeatConfig.asProvider()),
+      ]);
+      await until(() => moduleRef.get(HeartbeatScheduler).stats.accepted === 1, 'a beat');
+      assert.equal(platform.workspace('ws-typed')?.status, 'online');
+    } finally {
+      await app?.close();
+      app = undefined;
+      await platform.stop();
+    }
+  });
+
+  it('fails the bootstrap when the .env file holds an invalid value', async () => {
+    const envFilePath = await envFile({
+      PLATFORM_URL: 'http://platform.dotenv',
+      WORKSPACE_ID: 'ws-dotenv',
+      SELF_MESSAGE_COOLDOWN_MS: '-1',
+    });
+    await assert.rejects(
+      boot([
+        ConfigModule.forRoot({ isGlobal: true, envFilePath, load: [heartbeatConfig] }),
+        HeartbeatModule.forRootAsync({
+          inject: [heartbeatConfig.KEY],
+          useFactory: (config: ConfigType<typeof heartbeatConfig>) => config,
+        }),
+      ]),
+      /^HeartbeatConfigError: HeartbeatModule option "selfMessageCooldownMs" \(env SELF_MESSAGE_COOLDOWN_MS\) must be an integer >= 0; got "-1"$/,
+    );
+  });
+});
