@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { Agent } from 'node:http';
+import { Agent, createServer } from 'node:http';
+import { type AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import axios, { AxiosError, type AxiosInstance, CanceledError } from 'axios';
 import { PLATFORM_AXIOS_CONFIG, trimAxiosDefaults } from '../src/platform/platform-axios.js';
@@ -93,6 +94,29 @@ describe('nodeHttpAdapter on a trimmed axios instance', () => {
     const error = await notify().catch((e: unknown) => e);
     assert.equal((error as AxiosError).code, AxiosError.ERR_BAD_RESPONSE);
     assert.match((error as AxiosError).message, /maxContentLength size of \d+ exceeded/);
+  });
+
+  it('stops reading a streamed answer (no Content-Length) once it passes maxContentLength', async () => {
+    let written = 0;
+    const streaming = createServer((_request, response) => {
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (written < 16 * 1024 * 1024 && response.write(chunk)) written += chunk.length;
+        if (written < 16 * 1024 * 1024) response.once('drain', pump);
+        else response.end();
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => streaming.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = streaming.address() as AddressInfo;
+      const error = await client.get(`http://127.0.0.1:${port}/`).catch((e: unknown) => e);
+      assert.match((error as AxiosError).message, /maxContentLength size of \d+ exceeded/);
+      assert.ok(written < 16 * 1024 * 1024, 'the client hung up before the whole answer was sent');
+    } finally {
+      streaming.closeAllConnections();
+      await new Promise((resolve) => streaming.close(resolve));
+    }
   });
 
   it('reports a refused connection with its code', async () => {

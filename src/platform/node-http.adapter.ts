@@ -110,22 +110,24 @@ function readBody(
 ): Promise<string> {
   const limit = config.maxContentLength ?? -1;
   return new Promise((resolve, reject) => {
+    const tooLarge = () => {
+      request.destroy();
+      reject(
+        new AxiosError(
+          `maxContentLength size of ${limit} exceeded`,
+          AxiosError.ERR_BAD_RESPONSE,
+          config,
+          request,
+        ),
+      );
+    };
+    // An answer that announces its excess is refused before a byte of it is buffered.
+    if (limit > -1 && Number(response.headers['content-length']) > limit) return tooLarge();
     const chunks: Buffer[] = [];
     let size = 0;
     response.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (limit > -1 && size > limit) {
-        request.destroy();
-        reject(
-          new AxiosError(
-            `maxContentLength size of ${limit} exceeded`,
-            AxiosError.ERR_BAD_RESPONSE,
-            config,
-            request,
-          ),
-        );
-        return;
-      }
+      if (limit > -1 && size > limit) return tooLarge();
       chunks.push(chunk);
     });
     response.on('error', (error) => reject(AxiosError.from(error, undefined, config, request)));
