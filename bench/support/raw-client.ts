@@ -1,0 +1,56 @@
+import { Agent, type OutgoingHttpHeaders, request } from 'node:http';
+
+/** Status and body of an answer. */
+export interface RawResponse {
+  status: number;
+  body: string;
+}
+
+/**
+ * The floor the module is compared with: a minimal hand-written `node:http` client on a
+ * keep-alive agent. No timeout, no abort signal, no interceptors, no header normalisation: just
+ * the request and the answer's text.
+ */
+export class RawHttpClient {
+  private readonly agent = new Agent({ keepAlive: true });
+  private readonly origin: URL;
+
+  constructor(baseUrl: string) {
+    this.origin = new URL(baseUrl);
+  }
+
+  /** Sends one request and resolves to the answer once it is read. */
+  send(
+    method: string,
+    path: string,
+    headers: OutgoingHttpHeaders,
+    body?: string,
+  ): Promise<RawResponse> {
+    return new Promise((resolve, reject) => {
+      const outgoing = request(
+        {
+          hostname: this.origin.hostname,
+          port: this.origin.port,
+          method,
+          path,
+          headers,
+          agent: this.agent,
+        },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+          response.on('error', reject);
+        },
+      );
+      outgoing.on('error', reject);
+      outgoing.end(body);
+    });
+  }
+
+  /** Closes the agent's sockets. */
+  close(): void {
+    this.agent.destroy();
+  }
+}
