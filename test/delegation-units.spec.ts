@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readDelegationEntry } from '../src/delegation/delegation-entry.js';
 import {
+  MAX_RESULTS_LISTED,
   notifyText,
   selfMessageBody,
   selfMessageText,
@@ -114,6 +115,20 @@ describe('readDelegationEntry', () => {
 });
 
 describe('delegation messages', () => {
+  const FILE = '/tmp/results.jsonl';
+
+  it('names at most MAX_RESULTS_LISTED results and points to the file for the rest', () => {
+    const many = Array.from({ length: MAX_RESULTS_LISTED + 7 }, (_, i) =>
+      result({ delegation_id: `id-${String(i).padStart(5, '0')}` }),
+    );
+    const lines = selfMessageText(many, undefined, FILE).split('\n');
+    assert.equal(
+      lines.filter((line) => line.startsWith('- [completed]')).length,
+      MAX_RESULTS_LISTED,
+    );
+    assert.ok(lines.includes(`- … and 7 more, listed in ${FILE}`));
+  });
+
   it('formats the self-message like the seed, without response_preview', () => {
     const text = selfMessageText(
       [
@@ -126,6 +141,7 @@ describe('delegation messages', () => {
         }),
       ],
       undefined,
+      FILE,
     );
     assert.equal(
       text,
@@ -138,7 +154,7 @@ describe('delegation messages', () => {
   });
 
   it('asks the agent to report to its parent by name', () => {
-    const text = selfMessageText([result()], 'Team Lead');
+    const text = selfMessageText([result()], 'Team Lead', FILE);
     assert.ok(
       text.endsWith(
         "\n\nIMPORTANT: Report these results back to your parent 'Team Lead' by delegating a summary " +
@@ -167,7 +183,7 @@ describe('delegation messages', () => {
   });
 
   it('truncates by code point, never splitting a surrogate pair', () => {
-    const text = selfMessageText([result({ summary: '😀'.repeat(100) })], undefined);
+    const text = selfMessageText([result({ summary: '😀'.repeat(100) })], undefined, FILE);
     assert.ok(text.includes(`: ${'😀'.repeat(80)}\n`));
   });
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HEARTBEAT_CONFIG } from '../heartbeat/heartbeat.constants.js';
@@ -95,6 +95,12 @@ export class AuthService {
   private async readTokenFile(): Promise<string | undefined> {
     let content: string;
     try {
+      // Reading a FIFO or a device would block this beat and every later one; only a regular
+      // file is read.
+      if (!(await stat(this.tokenFile)).isFile()) {
+        this.fail(`Token file ${this.tokenFile} is not a regular file`);
+        return undefined;
+      }
       content = await readFile(this.tokenFile, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;

@@ -51,6 +51,12 @@ const platformUrl = nonEmptyText.transform((raw, context) => {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 });
 
+// The id travels in the X-Workspace-ID header, and Node refuses header values beyond Latin-1:
+// an id it cannot carry would fail every self-message, so it fails the bootstrap instead.
+const workspaceId = nonEmptyText.refine((id) => /^[\x20-\x7E]+$/.test(id), {
+  error: 'must be printable ASCII (it is sent in the X-Workspace-ID header)',
+});
+
 const flag = z.boolean({ error: 'must be a boolean' });
 
 /**
@@ -59,7 +65,7 @@ const flag = z.boolean({ error: 'must be a boolean' });
  */
 export const heartbeatEnvSchema = z.object({
   platformUrl,
-  workspaceId: nonEmptyText,
+  workspaceId,
   intervalMs: integerAtLeast(1).default(30_000),
   requestTimeoutMs: integerAtLeast(1).default(10_000),
   configsDir: nonEmptyText.default('/configs'),

@@ -28,7 +28,13 @@ import { SeenDelegationIds } from './seen-delegation-ids.js';
 export class DelegationService {
   private readonly logger = new Logger(DelegationService.name);
   private readonly seen: SeenDelegationIds;
+  private readonly reportedMalformed: SeenDelegationIds;
   private readonly listing = new FailureStreak(this.logger, 'Delegation check');
+  private readonly appending = new FailureStreak(
+    this.logger,
+    'Writing delegation results',
+    'error',
+  );
   private readonly unannounced: DelegationResult[] = [];
   private readonly counts: DelegationStats = {
     listFailures: 0,
@@ -53,6 +59,7 @@ export class DelegationService {
     private readonly events: HeartbeatEventBus,
   ) {
     this.seen = new SeenDelegationIds(config.maxSeenDelegationIds);
+    this.reportedMalformed = new SeenDelegationIds(config.maxSeenDelegationIds);
   }
 
   /** Counters since the application started. */
@@ -96,15 +103,17 @@ export class DelegationService {
     if (listed === undefined) return [];
 
     const accepted: DelegationResult[] = [];
+    const acceptedIds = new Set<string>();
     const listedIds = new Set<string>();
     let anonymousMalformed = 0;
+    // A listing may repeat a row; the repeat must not be accepted a second time.
+    const handled = (id: string) => this.seen.has(id) || acceptedIds.has(id);
     for (const entry of listed) {
-      const verdict = readDelegationEntry(entry, this.config.workspaceId, (id) =>
-        this.seen.has(id),
-      );
+      const verdict = readDelegationEntry(entry, this.config.workspaceId, handled);
       switch (verdict.kind) {
         case 'accept':
           accepted.push(verdict.result);
+          acceptedIds.add(verdict.result.delegation_id);
           break;
         case 'foreign':
           this.counts.refusedForeign++;
@@ -124,10 +133,19 @@ export class DelegationService {
             anonymousMalformed++;
             break;
           }
-          this.logger.warn(
-            `Skipped malformed delegation ${verdict.delegationId}: ${verdict.reason}`,
-          );
-          this.seen.add(verdict.delegationId);
+          // Not marked seen: the platform may list it correctly later, and then it is delivered.
+          // Remembered only so that the same problem is reported once.
+          if (!this.reportedMalformed.has(verdict.delegationId)) {
+            this.reportedMalformed.add(verdict.delegationId);
+            this.logger.warn(
+              `Skipped malformed delegation ${verdict.delegationId}: ${verdict.reason}`,
+            );
+            this.events.emit(HEARTBEAT_EVENTS.delegationRefused, {
+              delegationId: verdict.delegationId,
+              reason: 'malformed',
+              detail: verdict.reason,
+            });
+          }
           break;
         case 'ignore':
           break;
@@ -145,6 +163,7 @@ export class DelegationService {
     }
     this.lastAnonymousMalformed = anonymousMalformed;
 
+    this.reportedMalformed.evict(listedIds);
     if (accepted.length > 0 && !(await this.append(accepted))) {
       this.seen.evict(listedIds);
       return [];
@@ -198,12 +217,13 @@ export class DelegationService {
     const lines = results.map((result) => JSON.stringify(result) + '\n').join('');
     try {
       await appendFile(this.config.delegationResultsFile, lines, { mode: 0o600 });
+      this.appending.succeed();
       return true;
     } catch (error) {
       this.counts.appendFailures++;
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      this.logger.error(
-        `Could not write ${results.length} delegation result(s) to ${this.config.delegationResultsFile} (${code}); they stay unseen and are retried on the next check`,
+      this.appending.fail(
+        `${results.length} result(s) could not be written to ${this.config.delegationResultsFile} (${code}); they stay unseen and are retried on the next check`,
       );
       return false;
     }
@@ -223,7 +243,11 @@ export class DelegationService {
   private async sendWake(batch: readonly DelegationResult[]): Promise<void> {
     this.lastWakeAt = performance.now();
     try {
-      const text = selfMessageText(batch, await this.lookUpParentName());
+      const text = selfMessageText(
+        batch,
+        await this.lookUpParentName(),
+        this.config.delegationResultsFile,
+      );
       await this.platform.post(
         'a2a',
         workspacePath(this.config.workspaceId, '/a2a'),

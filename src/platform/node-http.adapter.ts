@@ -27,7 +27,8 @@ import {
  */
 export const nodeHttpAdapter: AxiosAdapter = (config) =>
   new Promise<AxiosResponse<string>>((resolve, reject) => {
-    const url = new URL(config.url ?? '');
+    const target = config.url ?? '';
+    const url = new URL(target);
     const secure = url.protocol === 'https:';
     const body = serializeBody(config.data);
     const headers = config.headers.toJSON(true);
@@ -37,7 +38,7 @@ export const nodeHttpAdapter: AxiosAdapter = (config) =>
       protocol: url.protocol,
       hostname: url.hostname,
       port: url.port,
-      path: url.pathname + url.search,
+      path: rawPath(target),
       method: (config.method ?? 'get').toUpperCase(),
       headers,
       agent: (secure ? config.httpsAgent : config.httpAgent) as Agent | undefined,
@@ -97,6 +98,15 @@ export const nodeHttpAdapter: AxiosAdapter = (config) =>
     });
     request.end(body);
   });
+
+/**
+ * The path and query exactly as given. `URL` would resolve segments that are `..`, `%2E%2E` and
+ * the like, and so move a request to another endpoint than the one its ids were encoded for.
+ */
+function rawPath(target: string): string {
+  const start = target.indexOf('/', target.indexOf('//') + 2);
+  return start === -1 ? '/' : target.slice(start);
+}
 
 function serializeBody(data: unknown): string | undefined {
   if (data === undefined || data === null) return undefined;

@@ -49,10 +49,8 @@ export function describePlatformError(error: unknown): string {
     const status = error.response?.status;
     if (status !== undefined) {
       if (status >= 300 && status < 400) return `HTTP ${status}: redirect not followed`;
-      const retryAfter: unknown = error.response?.headers['retry-after'];
-      return typeof retryAfter === 'string'
-        ? `HTTP ${status} (Retry-After: ${retryAfter})`
-        : `HTTP ${status}`;
+      const retryAfter = retryAfterOf(error.response?.headers['retry-after']);
+      return retryAfter ? `HTTP ${status} (Retry-After: ${retryAfter})` : `HTTP ${status}`;
     }
     if (error.message.includes('maxContentLength')) {
       return `answer larger than ${MAX_RESPONSE_BYTES} bytes, not read`;
@@ -62,4 +60,17 @@ export function describePlatformError(error: unknown): string {
       : error.message;
   }
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * The Retry-After value when it is what the header may hold (seconds or an HTTP date): anything
+ * else could be arbitrary text from the platform or a proxy, and does not belong in a log line.
+ */
+function retryAfterOf(header: unknown): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const value = header.trim();
+  if (/^\d{1,10}$/.test(value)) return value;
+  return /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(value)
+    ? value
+    : undefined;
 }

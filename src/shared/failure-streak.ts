@@ -11,6 +11,7 @@ export class FailureStreak {
   constructor(
     private readonly logger: Logger,
     private readonly step: string,
+    private readonly level: 'warn' | 'error' = 'warn',
   ) {}
 
   /** Failures since the last success. */
@@ -22,7 +23,7 @@ export class FailureStreak {
   fail(reason: string): number {
     const n = ++this.failuresInRow;
     if (n <= 3 || n % 10 === 0) {
-      this.logger.warn(`${this.step} failed (${n} in a row): ${reason}`);
+      this.logger[this.level](`${this.step} failed (${n} in a row): ${reason}`);
     }
     return n;
   }

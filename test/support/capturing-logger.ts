@@ -2,31 +2,34 @@ import { type LoggerService } from '@nestjs/common';
 
 export interface LogLine {
   level: 'log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal';
+  /** The message argument as text. */
   message: string;
+  /** Every argument of the call (context, stack traces, extra parameters), so nothing hides. */
+  text: string;
   context?: string;
 }
 
-/** A Nest logger that keeps every line (at every level) instead of printing it. */
+/** A Nest logger that keeps every line at every level instead of printing it. */
 export class CapturingLogger implements LoggerService {
   readonly lines: LogLine[] = [];
 
-  log(message: unknown, context?: string): void {
-    this.push('log', message, context);
+  log(...args: unknown[]): void {
+    this.push('log', args);
   }
-  error(message: unknown, ...rest: unknown[]): void {
-    this.push('error', message, rest.at(-1) as string | undefined);
+  error(...args: unknown[]): void {
+    this.push('error', args);
   }
-  warn(message: unknown, context?: string): void {
-    this.push('warn', message, context);
+  warn(...args: unknown[]): void {
+    this.push('warn', args);
   }
-  debug(message: unknown, context?: string): void {
-    this.push('debug', message, context);
+  debug(...args: unknown[]): void {
+    this.push('debug', args);
   }
-  verbose(message: unknown, context?: string): void {
-    this.push('verbose', message, context);
+  verbose(...args: unknown[]): void {
+    this.push('verbose', args);
   }
-  fatal(message: unknown, context?: string): void {
-    this.push('fatal', message, context);
+  fatal(...args: unknown[]): void {
+    this.push('fatal', args);
   }
 
   /** Lines at `level` whose message contains `fragment`. */
@@ -40,8 +43,23 @@ export class CapturingLogger implements LoggerService {
     );
   }
 
-  private push(level: LogLine['level'], message: unknown, context?: string): void {
-    const text = typeof message === 'string' ? message : JSON.stringify(message);
-    this.lines.push({ level, message: text, context });
+  private push(level: LogLine['level'], args: unknown[]): void {
+    const context = args.length > 1 ? args.at(-1) : undefined;
+    this.lines.push({
+      level,
+      message: textOf(args[0]),
+      text: args.map(textOf).join(' | '),
+      context: typeof context === 'string' ? context : undefined,
+    });
+  }
+}
+
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value instanceof Error) return `${value.name}: ${value.message}\n${value.stack ?? ''}`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
   }
 }

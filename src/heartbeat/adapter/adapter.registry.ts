@@ -64,12 +64,17 @@ export class AdapterRegistry implements OnModuleInit {
     if (adapter === undefined) return undefined;
     try {
       const declared: unknown = adapter.capabilities();
-      if (typeof declared !== 'object' || declared === null || Array.isArray(declared)) {
-        return this.fail(`capabilities() returned ${describeValue(declared)}, not an object`);
+      if (isThenable(declared)) {
+        // A rejection nobody awaits would crash the host; the beat goes on without metadata.
+        declared.then(undefined, () => undefined);
+        return this.fail('capabilities() returned a promise; it must answer synchronously');
+      }
+      if (!isPlainObject(declared)) {
+        return this.fail(`capabilities() returned ${describeValue(declared)}, not a plain object`);
       }
       const capabilities = {} as RuntimeCapabilities;
       for (const name of CAPABILITY_NAMES) {
-        const value = (declared as Record<string, unknown>)[name];
+        const value = declared[name];
         if (value !== undefined && typeof value !== 'boolean') {
           return this.fail(`capabilities().${name} is ${describeValue(value)}, not a boolean`);
         }
@@ -97,8 +102,19 @@ export class AdapterRegistry implements OnModuleInit {
   }
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return `a ${value.constructor?.name ?? 'non-plain object'}`;
   return typeof value === 'string' ? 'a string' : typeof value;
 }
