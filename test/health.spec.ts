@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { promisify } from 'node:util';
 import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
@@ -12,6 +10,7 @@ import { Test } from '@nestjs/testing';
 import { HeartbeatHealthIndicator } from '../src/health/index.js';
 import { HeartbeatModule, HeartbeatScheduler, WedgeService } from '../src/index.js';
 import { PlatformSimulator } from '../src/testing/index.js';
+import { runWithout } from './support/run-without.js';
 import { CapturingLogger } from './support/capturing-logger.js';
 import { tempDir } from './support/temp-dir.js';
 import { until } from './support/until.js';
@@ -242,24 +241,3 @@ describe('without @nestjs/terminus installed', () => {
     assert.deepEqual(output, ['loaded', 'ERR_MODULE_NOT_FOUND']);
   });
 });
-
-/**
- * Runs `script` (an ES module body) in a child process where `missingPackage` cannot be
- * resolved, as if it were not installed; returns the lines it printed.
- */
-async function runWithout(missingPackage: string, script: string): Promise<string[]> {
-  const hooks = `export async function resolve(specifier, context, next) {
-    if (specifier === ${JSON.stringify(missingPackage)} || specifier.startsWith(${JSON.stringify(`${missingPackage}/`)})) {
-      throw Object.assign(new Error('not installed: ' + specifier), { code: 'ERR_MODULE_NOT_FOUND' });
-    }
-    return next(specifier, context);
-  }`;
-  const { stdout } = await promisify(execFile)(process.execPath, [
-    '--input-type=module',
-    '--eval',
-    `import { register } from 'node:module';
-    register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));
-    ${script}`,
-  ]);
-  return stdout.trim().split('\n');
-}

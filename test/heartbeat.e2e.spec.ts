@@ -238,6 +238,24 @@ describe('HeartbeatScheduler against the platform simulator', () => {
     assert.ok(third - second >= 390, `third beat after ${third - second} ms`);
   });
 
+  it('is quiet at log level while healthy', async () => {
+    host = await startHost(platform, {
+      intervalMs: 30,
+      token: platform.issueToken(WORKSPACE_ID),
+      adapter: { capabilities: () => ({ session: true }) },
+    });
+    const bootLines = host.logs.lines.length; // Nest's own start-up lines
+    host.scheduler.start();
+    await until(
+      () => host!.scheduler.stats.accepted >= 5 && platform.count('delegations') >= 5,
+      '5 healthy cycles',
+    );
+    const loud = host.logs.lines
+      .slice(bootLines)
+      .filter((line) => ['log', 'warn', 'error', 'fatal'].includes(line.level));
+    assert.deepEqual(loud, []);
+  });
+
   it('checks delegations on every tick, independently of the beat', async () => {
     host = await startHost(platform, { intervalMs: 40, autoStart: true });
     await until(() => platform.count('delegations') >= 3, '3 delegation checks');

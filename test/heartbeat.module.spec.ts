@@ -16,6 +16,7 @@ import {
   WedgeService,
 } from '../src/index.js';
 import { CapturingLogger } from './support/capturing-logger.js';
+import { bootTestingModule } from './support/boot.js';
 
 const options: HeartbeatModuleOptions = {
   platformUrl: 'http://127.0.0.1:9',
@@ -35,16 +36,10 @@ describe('HeartbeatModule', () => {
     app = undefined;
   });
 
-  async function boot(imports: unknown[]) {
-    const moduleRef = await Test.createTestingModule({
-      imports: [ScheduleModule.forRoot(), ...(imports as [])],
-    })
-      .setLogger(new CapturingLogger())
-      .compile();
-    app = moduleRef;
-    await moduleRef.init();
-    return moduleRef;
-  }
+  const boot = (imports: unknown[]) =>
+    bootTestingModule(imports, (booted) => {
+      app = booted;
+    });
 
   it('forRoot(options) provides every public provider', async () => {
     const moduleRef = await boot([HeartbeatModule.forRoot(options)]);

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { metrics } from '@opentelemetry/api';
 import {
   AggregationTemporality,
@@ -14,6 +12,7 @@ import {
 import { HEARTBEAT_METER_NAME, HEARTBEAT_METRICS } from '../src/metrics/index.js';
 import { type PlatformEndpoint, PlatformSimulator } from '../src/testing/index.js';
 import { startHost, type TestHost, WORKSPACE_ID } from './support/host.js';
+import { runWithout } from './support/run-without.js';
 
 /** One exported data point: its attributes (as sorted `key=value` text) and its value. */
 type Point = [attributes: string, value: number];
@@ -183,24 +182,3 @@ describe('without @opentelemetry/api installed', () => {
     assert.deepEqual(await runWithout('no-such-package', loadAndInit), ['listeners: 1']);
   });
 });
-
-/**
- * Runs `script` (an ES module body) in a child process where `missingPackage` cannot be
- * resolved, as if it were not installed; returns the lines it printed.
- */
-async function runWithout(missingPackage: string, script: string): Promise<string[]> {
-  const hooks = `export async function resolve(specifier, context, next) {
-    if (specifier === ${JSON.stringify(missingPackage)} || specifier.startsWith(${JSON.stringify(`${missingPackage}/`)})) {
-      throw Object.assign(new Error('not installed: ' + specifier), { code: 'ERR_MODULE_NOT_FOUND' });
-    }
-    return next(specifier, context);
-  }`;
-  const { stdout } = await promisify(execFile)(process.execPath, [
-    '--input-type=module',
-    '--eval',
-    `import { register } from 'node:module';
-    register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));
-    ${script}`,
-  ]);
-  return stdout.trim().split('\n');
-}

@@ -4,8 +4,6 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { type INestApplicationContext } from '@nestjs/common';
 import { ConfigModule, ConfigService, type ConfigType } from '@nestjs/config';
-import { ScheduleModule } from '@nestjs/schedule';
-import { Test } from '@nestjs/testing';
 import { heartbeatConfig } from '../src/config/index.js';
 import {
   HEARTBEAT_CONFIG,
@@ -15,9 +13,9 @@ import {
   HeartbeatScheduler,
 } from '../src/index.js';
 import { PlatformSimulator } from '../src/testing/index.js';
-import { CapturingLogger } from './support/capturing-logger.js';
 import { tempDir } from './support/temp-dir.js';
 import { until } from './support/until.js';
+import { bootTestingModule } from './support/boot.js';
 
 const VARIABLES = [
   'PLATFORM_URL',
@@ -44,16 +42,10 @@ describe('heartbeatConfig (registerAs namespace)', () => {
     return path;
   }
 
-  async function boot(imports: unknown[]) {
-    const moduleRef = await Test.createTestingModule({
-      imports: [ScheduleModule.forRoot(), ...(imports as [])],
-    })
-      .setLogger(new CapturingLogger())
-      .compile();
-    app = moduleRef;
-    await moduleRef.init();
-    return moduleRef;
-  }
+  const boot = (imports: unknown[]) =>
+    bootTestingModule(imports, (booted) => {
+      app = booted;
+    });
 
   beforeEach(async () => {
     for (const name of VARIABLES) delete process.env[name];

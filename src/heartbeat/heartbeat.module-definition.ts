@@ -6,6 +6,10 @@ export interface HeartbeatModuleExtras {
   isGlobal?: boolean;
 }
 
+/**
+ * The `forRoot` / `forRootAsync` machinery. `HEARTBEAT_MODULE_OPTIONS` injects the options as
+ * the host passed them, before environment fallback and validation (see `HEARTBEAT_CONFIG`).
+ */
 export const {
   ConfigurableModuleClass: ConfigurableHeartbeatModule,
   MODULE_OPTIONS_TOKEN: HEARTBEAT_MODULE_OPTIONS,
