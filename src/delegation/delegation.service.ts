@@ -101,67 +101,7 @@ export class DelegationService {
   private async checkOnce(): Promise<DelegationResult[]> {
     const listed = await this.list();
     if (listed === undefined) return [];
-
-    const accepted: DelegationResult[] = [];
-    const acceptedIds = new Set<string>();
-    const listedIds = new Set<string>();
-    let anonymousMalformed = 0;
-    // A listing may repeat a row; the repeat must not be accepted a second time.
-    const handled = (id: string) => this.seen.has(id) || acceptedIds.has(id);
-    for (const entry of listed) {
-      const verdict = readDelegationEntry(entry, this.config.workspaceId, handled);
-      switch (verdict.kind) {
-        case 'accept':
-          accepted.push(verdict.result);
-          acceptedIds.add(verdict.result.delegation_id);
-          break;
-        case 'foreign':
-          this.counts.refusedForeign++;
-          this.logger.warn(
-            `Refused delegation ${verdict.delegationId}: created by workspace ${JSON.stringify(verdict.sourceId)}, not by this one`,
-          );
-          this.seen.add(verdict.delegationId);
-          this.events.emit(HEARTBEAT_EVENTS.delegationRefused, {
-            delegationId: verdict.delegationId,
-            reason: 'foreign-source',
-            detail: `source_id ${JSON.stringify(verdict.sourceId)}`,
-          });
-          break;
-        case 'malformed':
-          this.counts.malformedEntries++;
-          if (verdict.delegationId === undefined) {
-            anonymousMalformed++;
-            break;
-          }
-          // Not marked seen: the platform may list it correctly later, and then it is delivered.
-          // Remembered only so that the same problem is reported once.
-          if (!this.reportedMalformed.has(verdict.delegationId)) {
-            this.reportedMalformed.add(verdict.delegationId);
-            this.logger.warn(
-              `Skipped malformed delegation ${verdict.delegationId}: ${verdict.reason}`,
-            );
-            this.events.emit(HEARTBEAT_EVENTS.delegationRefused, {
-              delegationId: verdict.delegationId,
-              reason: 'malformed',
-              detail: verdict.reason,
-            });
-          }
-          break;
-        case 'ignore':
-          break;
-      }
-      const id = (entry as { delegation_id?: unknown } | null)?.delegation_id;
-      if (typeof id === 'string') listedIds.add(id);
-    }
-
-    // Entries without a usable id cannot be remembered, so they are reported when their number
-    // changes rather than on every check.
-    if (anonymousMalformed !== this.lastAnonymousMalformed && anonymousMalformed > 0) {
-      this.logger.warn(
-        `Skipped malformed delegation entries without a usable id: ${anonymousMalformed}`,
-      );
-    }
-    this.lastAnonymousMalformed = anonymousMalformed;
+    const { accepted, listedIds } = this.triage(listed);
 
     this.reportedMalformed.evict(listedIds);
     if (accepted.length > 0 && !(await this.append(accepted))) {
@@ -180,12 +120,88 @@ export class DelegationService {
     this.logger.log(
       `${accepted.length} new delegation result(s) written to ${this.config.delegationResultsFile}`,
     );
-    for (const result of accepted)
+    for (const result of accepted) {
       this.events.emit(HEARTBEAT_EVENTS.delegationAccepted, { result });
+    }
     this.unannounced.push(...accepted);
     this.wakeIfDue();
     for (const result of accepted) await this.notify(result);
     return accepted;
+  }
+
+  /**
+   * Sorts a listing into new results of this workspace and refusals (reported here), and
+   * collects every id it lists, which eviction must keep.
+   */
+  private triage(listed: readonly unknown[]): {
+    accepted: DelegationResult[];
+    listedIds: Set<string>;
+  } {
+    const accepted: DelegationResult[] = [];
+    const acceptedIds = new Set<string>();
+    const listedIds = new Set<string>();
+    let anonymousMalformed = 0;
+    // A listing may repeat a row; the repeat must not be accepted a second time.
+    const handled = (id: string) => this.seen.has(id) || acceptedIds.has(id);
+    for (const entry of listed) {
+      const verdict = readDelegationEntry(entry, this.config.workspaceId, handled);
+      switch (verdict.kind) {
+        case 'accept':
+          accepted.push(verdict.result);
+          acceptedIds.add(verdict.result.delegation_id);
+          break;
+        case 'foreign':
+          this.refuseForeign(verdict.delegationId, verdict.sourceId);
+          break;
+        case 'malformed':
+          this.counts.malformedEntries++;
+          if (verdict.delegationId === undefined) anonymousMalformed++;
+          else this.reportMalformed(verdict.delegationId, verdict.reason);
+          break;
+        case 'ignore':
+          break;
+      }
+      const id = (entry as { delegation_id?: unknown } | null)?.delegation_id;
+      if (typeof id === 'string') listedIds.add(id);
+    }
+
+    // Entries without a usable id cannot be remembered, so they are reported when their number
+    // changes rather than on every check.
+    if (anonymousMalformed !== this.lastAnonymousMalformed && anonymousMalformed > 0) {
+      this.logger.warn(
+        `Skipped malformed delegation entries without a usable id: ${anonymousMalformed}`,
+      );
+    }
+    this.lastAnonymousMalformed = anonymousMalformed;
+    return { accepted, listedIds };
+  }
+
+  private refuseForeign(delegationId: string, sourceId: string): void {
+    this.counts.refusedForeign++;
+    this.logger.warn(
+      `Refused delegation ${delegationId}: created by workspace ${JSON.stringify(sourceId)}, not by this one`,
+    );
+    this.seen.add(delegationId);
+    this.events.emit(HEARTBEAT_EVENTS.delegationRefused, {
+      delegationId,
+      reason: 'foreign-source',
+      detail: `source_id ${JSON.stringify(sourceId)}`,
+    });
+  }
+
+  /**
+   * Not marked seen: the platform may list the entry correctly later, and then it is delivered.
+   * Remembered only so that the same problem is reported once.
+   */
+  private reportMalformed(delegationId: string, reason: string): void {
+    if (this.reportedMalformed.has(delegationId)) return;
+    this.reportedMalformed.add(delegationId);
+    this.logger.warn(`Skipped malformed delegation ${delegationId}: ${reason}`);
+    this.events.emit(HEARTBEAT_EVENTS.delegationRefused, {
+      delegationId,
+      reason: 'malformed',
+      detail: reason,
+    });
   }
 
   private async list(): Promise<unknown[] | undefined> {
