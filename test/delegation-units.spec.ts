@@ -9,6 +9,7 @@ import {
 } from '../src/delegation/delegation.messages.js';
 import { type DelegationResult } from '../src/delegation/delegation.types.js';
 import { SeenDelegationIds } from '../src/delegation/seen-delegation-ids.js';
+import { RESULT_FIELDS } from './support/results-file.js';
 
 const result = (overrides: Partial<DelegationResult> = {}): DelegationResult => ({
   delegation_id: 'abcdef1234567890',
@@ -61,16 +62,7 @@ describe('readDelegationEntry', () => {
     });
     assert.equal(verdict.kind, 'accept');
     if (verdict.kind !== 'accept') return;
-    assert.deepEqual(Object.keys(verdict.result), [
-      'delegation_id',
-      'target_id',
-      'source_id',
-      'status',
-      'summary',
-      'response_preview',
-      'error',
-      'timestamp',
-    ]);
+    assert.deepEqual(Object.keys(verdict.result), RESULT_FIELDS);
     assert.equal(verdict.result.response_preview, '');
     assert.equal(verdict.result.error, 'boom');
     assert.ok(Math.abs(verdict.result.timestamp - Date.now() / 1000) < 5);

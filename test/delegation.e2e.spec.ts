@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { PlatformSimulator } from '../src/testing/index.js';
 import { startHost, type TestHost, WORKSPACE_ID } from './support/host.js';
-import { readResults } from './support/results-file.js';
+import { readResults, RESULT_FIELDS } from './support/results-file.js';
 import { until } from './support/until.js';
 
 describe('DelegationService against the platform simulator', () => {
@@ -48,16 +48,7 @@ describe('DelegationService against the platform simulator', () => {
     assert.equal(accepted.length, 1);
     const records = await readResults(host.resultsFile);
     assert.deepEqual(records, accepted);
-    assert.deepEqual(Object.keys(records[0]), [
-      'delegation_id',
-      'target_id',
-      'source_id',
-      'status',
-      'summary',
-      'response_preview',
-      'error',
-      'timestamp',
-    ]);
+    assert.deepEqual(Object.keys(records[0]), RESULT_FIELDS);
     assert.equal(records[0].delegation_id, delegation.delegation_id);
     assert.equal(records[0].source_id, WORKSPACE_ID);
     assert.equal((await stat(host.resultsFile)).mode & 0o777, 0o600);

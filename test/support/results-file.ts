@@ -1,6 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { type DelegationResult } from '../../src/index.js';
 
+/** The fields of a results-file record, in the order SPEC §3 gives them. */
+export const RESULT_FIELDS = [
+  'delegation_id',
+  'target_id',
+  'source_id',
+  'status',
+  'summary',
+  'response_preview',
+  'error',
+  'timestamp',
+];
+
 /** The JSONL results file as records; an absent file is empty. */
 export async function readResults(path: string): Promise<DelegationResult[]> {
   let text: string;
