@@ -687,6 +687,8 @@ describe('fault matrix (issue 4)', () => {
       () => settled.some((s) => s.request.endpoint === 'a2a' && s.request.status === 200),
       'the retried wake',
     );
+    // The platform has answered; the host may not have read the answer yet.
+    await host.delegations.whenWakeSettled();
 
     const wakes = settled.filter((s) => s.request.endpoint === 'a2a');
     assert.equal(wakes.length, 2);
