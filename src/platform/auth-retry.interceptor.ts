@@ -10,6 +10,7 @@ import { AuthService } from '../auth/auth.service.js';
 import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { HEARTBEAT_EVENTS } from '../events/heartbeat-events.js';
 import { PlatformAuthError } from './platform.errors.js';
+import { describePlatformPath } from './platform-paths.js';
 
 /** Marks the one retry a request may get, so a second 401 ends it. */
 interface RetriedConfig extends InternalAxiosRequestConfig {
@@ -79,7 +80,7 @@ export class AuthRetryInterceptor implements OnModuleInit, OnApplicationShutdown
 /** `POST /registry/heartbeat`: method and path, no host, query or workspace id. */
 function describeRequest(config: InternalAxiosRequestConfig): string {
   const path = new URL(config.url ?? '', 'http://platform').pathname;
-  return `${(config.method ?? 'get').toUpperCase()} ${path.replace(/\/workspaces\/[^/]+/, '/workspaces/<id>')}`;
+  return `${(config.method ?? 'get').toUpperCase()} ${describePlatformPath(path)}`;
 }
 
 function bearerToken(header: unknown): string | undefined {

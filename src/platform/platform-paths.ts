@@ -13,3 +13,8 @@ export function workspacePath(workspaceId: string, suffix = ''): string {
 function encodePathSegment(value: string): string {
   return value === '.' || value === '..' ? value.replaceAll('.', '%2E') : encodeURIComponent(value);
 }
+
+/** A platform path for log lines: workspace ids (which can be long or odd) shown as `<id>`. */
+export function describePlatformPath(path: string): string {
+  return path.replace(/\/workspaces\/[^/]+/, '/workspaces/<id>');
+}

@@ -10,6 +10,7 @@ import { type PlatformEndpoint } from '../events/heartbeat-events.js';
 import { HEARTBEAT_CONFIG } from '../heartbeat/heartbeat.constants.js';
 import { type HeartbeatConfig } from '../heartbeat/heartbeat-options.interface.js';
 import { trimAxiosDefaults } from './platform-axios.js';
+import { describePlatformPath } from './platform-paths.js';
 import {
   PlatformClosedError,
   PlatformResponseError,
@@ -95,7 +96,7 @@ export class PlatformClient implements BeforeApplicationShutdown {
     try {
       return JSON.parse(response.data) as unknown;
     } catch {
-      throw new PlatformResponseError(`GET ${describePath(path)} answered malformed JSON`);
+      throw new PlatformResponseError(`GET ${describePlatformPath(path)} answered malformed JSON`);
     }
   }
 
@@ -147,9 +148,4 @@ function newHttpAgent(): HttpAgent {
 
 function newHttpsAgent(): HttpsAgent {
   return new HttpsAgent({ keepAlive: true });
-}
-
-/** The path without its workspace ids, for error messages that should stay short. */
-function describePath(path: string): string {
-  return path.replace(/\/workspaces\/[^/]+/, '/workspaces/<id>');
 }
