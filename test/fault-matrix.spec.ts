@@ -807,6 +807,9 @@ describe('fault matrix (issue 4)', () => {
       const started = Date.now();
       await host.app.close();
       const closeMs = Date.now() - started;
+      // A request already written to the socket when close() aborted it may still be read by
+      // the platform a moment later; only what arrives after that counts.
+      await sleep(30);
       const atClose = requestsSoFar();
       await sleep(300);
       assert.ok(closeMs < 1_000, `app.close() took ${closeMs} ms`);
