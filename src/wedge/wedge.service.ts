@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { HEARTBEAT_EVENTS } from '../events/heartbeat-events.js';
@@ -12,46 +11,39 @@ import { HEARTBEAT_EVENTS } from '../events/heartbeat-events.js';
 @Injectable()
 export class WedgeService {
   private readonly logger = new Logger(WedgeService.name);
-  private reason: string | undefined;
-  private since: number | undefined;
-  private wedgedAt = 0;
+  private wedged: { reason: string; since: number } | undefined;
 
   constructor(@Optional() private readonly events?: HeartbeatEventBus) {}
 
   /** Marks the runtime wedged. Ignored while already wedged (first write wins). */
   markWedged(reason: string): void {
-    if (this.reason !== undefined) return;
-    this.reason = String(reason);
-    this.since = Date.now();
-    this.wedgedAt = performance.now();
-    this.logger.warn(`Runtime marked wedged: ${this.reason}`);
-    this.events?.emit(HEARTBEAT_EVENTS.wedgeSet, { reason: this.reason });
+    if (this.wedged) return;
+    this.wedged = { reason: String(reason), since: Date.now() };
+    this.logger.warn(`Runtime marked wedged: ${this.wedged.reason}`);
+    this.events?.emit(HEARTBEAT_EVENTS.wedgeSet, { reason: this.wedged.reason });
   }
 
   /** Clears the flag; a no-op when the runtime is healthy. */
   clearWedge(): void {
-    if (this.reason === undefined) return;
-    this.logger.log(`Runtime no longer wedged (was: ${this.reason})`);
-    this.events?.emit(HEARTBEAT_EVENTS.wedgeCleared, {
-      reason: this.reason,
-      wedgedForMs: performance.now() - this.wedgedAt,
-    });
-    this.reason = undefined;
-    this.since = undefined;
+    if (!this.wedged) return;
+    const { reason, since } = this.wedged;
+    this.wedged = undefined;
+    this.logger.log(`Runtime no longer wedged (was: ${reason})`);
+    this.events?.emit(HEARTBEAT_EVENTS.wedgeCleared, { reason, wedgedForMs: Date.now() - since });
   }
 
   /** Whether the runtime is currently marked wedged. */
   isWedged(): boolean {
-    return this.reason !== undefined;
+    return this.wedged !== undefined;
   }
 
   /** The reason given when the runtime was marked wedged; empty when healthy. */
   wedgeReason(): string {
-    return this.reason ?? '';
+    return this.wedged?.reason ?? '';
   }
 
   /** `Date.now()` when the runtime was marked wedged; `undefined` when healthy. */
   wedgedSince(): number | undefined {
-    return this.since;
+    return this.wedged?.since;
   }
 }
