@@ -94,19 +94,32 @@ const HEARTBEAT_ENV_VARIABLES: Readonly<Record<EnvOption, string>> = {
   selfMessageCooldownMs: 'SELF_MESSAGE_COOLDOWN_MS',
 };
 
+/**
+ * Validates every option of `schema`, each taken from `explicit` when given there, else from
+ * its environment variable. Throws a {@link HeartbeatConfigError} that names every invalid
+ * option with its variable, one per line.
+ */
+export function resolveSettings<Schema extends z.ZodObject>(
+  schema: Schema,
+  readSetting: SettingReader,
+  explicit: Readonly<Record<string, unknown>> = {},
+): z.output<Schema> {
+  const input: Record<string, unknown> = {};
+  for (const option of Object.keys(schema.shape)) {
+    input[option] = explicit[option] ?? readEnvSetting(option, readSetting);
+  }
+  return validateSettings(schema, input);
+}
+
 /** The environment value of `option`; an empty variable counts as unset. */
-export function readEnvSetting(option: string, readSetting: SettingReader): unknown {
+function readEnvSetting(option: string, readSetting: SettingReader): unknown {
   const name = envVariableOf(option);
   if (name === undefined) return undefined;
   const value = readSetting(name);
   return value === '' ? undefined : value;
 }
 
-/**
- * Validates `input` (keyed by option) with `schema`. Throws a {@link HeartbeatConfigError} that
- * names every invalid option with its environment variable, one per line.
- */
-export function validateHeartbeatSettings<Schema extends z.ZodObject>(
+function validateSettings<Schema extends z.ZodObject>(
   schema: Schema,
   input: Record<string, unknown>,
 ): z.output<Schema> {

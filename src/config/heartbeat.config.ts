@@ -1,10 +1,6 @@
 import { registerAs } from '@nestjs/config';
 import { type z } from 'zod';
-import {
-  heartbeatEnvSchema,
-  readEnvSetting,
-  validateHeartbeatSettings,
-} from './heartbeat-config.schema.js';
+import { heartbeatEnvSchema, resolveSettings } from './heartbeat-config.schema.js';
 
 /**
  * The `heartbeat` configuration namespace: the options that come from the environment, validated
@@ -25,10 +21,6 @@ export type HeartbeatEnvConfig = z.output<typeof heartbeatEnvSchema>;
  *   useFactory: (config: ConfigType<typeof heartbeatConfig>) => ({ ...config, adapter }),
  * }),
  */
-export const heartbeatConfig = registerAs('heartbeat', (): HeartbeatEnvConfig => {
-  const input: Record<string, unknown> = {};
-  for (const option of Object.keys(heartbeatEnvSchema.shape)) {
-    input[option] = readEnvSetting(option, (name) => process.env[name]);
-  }
-  return validateHeartbeatSettings(heartbeatEnvSchema, input);
-});
+export const heartbeatConfig = registerAs('heartbeat', (): HeartbeatEnvConfig =>
+  resolveSettings(heartbeatEnvSchema, (name) => process.env[name]),
+);

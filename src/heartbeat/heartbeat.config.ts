@@ -1,8 +1,7 @@
 import {
   heartbeatOptionsSchema,
-  readEnvSetting,
+  resolveSettings,
   type SettingReader,
-  validateHeartbeatSettings,
 } from '../config/heartbeat-config.schema.js';
 import {
   type HeartbeatConfig,
@@ -19,13 +18,8 @@ export function resolveHeartbeatConfig(
   options: HeartbeatModuleOptions,
   readSetting: SettingReader,
 ): HeartbeatConfig {
-  const input: Record<string, unknown> = {};
-  for (const option of Object.keys(heartbeatOptionsSchema.shape)) {
-    input[option] =
-      options[option as keyof HeartbeatModuleOptions] ?? readEnvSetting(option, readSetting);
-  }
   return {
-    ...validateHeartbeatSettings(heartbeatOptionsSchema, input),
+    ...resolveSettings(heartbeatOptionsSchema, readSetting, { ...options }),
     adapter: options.adapter,
   };
 }
