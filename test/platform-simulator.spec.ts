@@ -58,6 +58,9 @@ describe('PlatformSimulator', () => {
   const get = (path: string, headers: Record<string, string> = {}, target = sim) =>
     fetch(target.url + path, { headers });
 
+  const listWs1 = async () =>
+    (await (await get('/workspaces/ws-1/delegations')).json()) as Record<string, unknown>[];
+
   const sendBeat = (overrides: Record<string, unknown> = {}, headers = {}, target = sim) =>
     post('/registry/heartbeat', beat(overrides), headers, target);
 
@@ -493,7 +496,7 @@ describe('PlatformSimulator', () => {
 
     it('lists at most 50 by default and listLimit when set', async () => {
       for (let i = 0; i < 60; i++) sim.addDelegation('ws-1', { summary: `d${i}` });
-      const all = (await (await get('/workspaces/ws-1/delegations')).json()) as unknown[];
+      const all = await listWs1();
       assert.equal(all.length, 50);
 
       const small = await startSimulator({ listLimit: 3 });
@@ -514,10 +517,7 @@ describe('PlatformSimulator', () => {
         response_preview: 'done',
       });
       assert.deepEqual(updated, { ...first, status: 'completed', response_preview: 'done' });
-      const listing = (await (await get('/workspaces/ws-1/delegations')).json()) as Record<
-        string,
-        unknown
-      >[];
+      const listing = await listWs1();
       assert.deepEqual(
         listing.map((d) => [d.id, d.status]),
         [
@@ -527,10 +527,7 @@ describe('PlatformSimulator', () => {
       );
       assert.equal(listing[1].response_preview, 'done');
       sim.updateDelegation('first', { response_preview: undefined });
-      const relisted = (await (await get('/workspaces/ws-1/delegations')).json()) as Record<
-        string,
-        unknown
-      >[];
+      const relisted = await listWs1();
       assert.ok(!('response_preview' in relisted[1]));
     });
 
@@ -540,10 +537,7 @@ describe('PlatformSimulator', () => {
       const updated = sim.updateDelegation('deleg-a', { status: 'failed', error: 'crashed' });
       assert.deepEqual(updated, { ...byDelegationId, status: 'failed', error: 'crashed' });
       sim.updateDelegation('entry-a', { status: 'completed' });
-      const listing = (await (await get('/workspaces/ws-1/delegations')).json()) as Record<
-        string,
-        unknown
-      >[];
+      const listing = await listWs1();
       assert.deepEqual(
         listing.map((d) => [d.id, d.status]),
         [
