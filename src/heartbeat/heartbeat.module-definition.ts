@@ -14,7 +14,6 @@ export const {
   ConfigurableModuleClass: ConfigurableHeartbeatModule,
   MODULE_OPTIONS_TOKEN: HEARTBEAT_MODULE_OPTIONS,
   OPTIONS_TYPE: HEARTBEAT_OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE: HEARTBEAT_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<HeartbeatModuleOptions>({ moduleName: 'Heartbeat' })
   .setClassMethodName('forRoot')
   .setExtras<HeartbeatModuleExtras>({ isGlobal: false }, (definition, extras) => ({
