@@ -56,30 +56,50 @@ export interface Comparison {
   rounds: { subject: Cost[]; baseline: Cost[] };
 }
 
+/** The costs of every round of an {@link alternating} measurement, and their medians. */
+export interface Alternation<Name extends string> {
+  medians: Record<Name, Cost>;
+  rounds: Record<Name, Cost[]>;
+}
+
 /**
- * Measures a subject and its baseline in alternating rounds (subject, baseline, subject, …),
- * so that the slow phases of a noisy machine hit both, and reports the medians of the rounds.
- * Every round starts after a full garbage collection, so that neither side pays for the
- * other's garbage. Warm both sides up before (JIT, sockets).
+ * Measures several operations in alternating rounds (a, b, c, a, b, c, …), so that the slow
+ * phases of a noisy machine hit all of them, and reports the medians of the rounds. Every
+ * measurement starts after a full garbage collection, so that none pays for another's garbage.
+ * Warm every operation up before (JIT, sockets).
  */
+export async function alternating<Name extends string>(
+  rounds: number,
+  measures: Record<Name, () => Promise<Cost>>,
+): Promise<Alternation<Name>> {
+  const names = Object.keys(measures) as Name[];
+  const costs = Object.fromEntries(names.map((name) => [name, [] as Cost[]])) as Record<
+    Name,
+    Cost[]
+  >;
+  for (let round = 0; round < rounds; round++) {
+    for (const name of names) {
+      collectGarbage();
+      costs[name].push(await measures[name]());
+    }
+  }
+  const medians = Object.fromEntries(
+    names.map((name) => [name, medianCost(costs[name])]),
+  ) as Record<Name, Cost>;
+  return { medians, rounds: costs };
+}
+
+/** {@link alternating} for one subject and its baseline. */
 export async function interleaved(
   rounds: number,
   measureSubject: () => Promise<Cost>,
   measureBaseline: () => Promise<Cost>,
 ): Promise<Comparison> {
-  const subject: Cost[] = [];
-  const baseline: Cost[] = [];
-  for (let round = 0; round < rounds; round++) {
-    collectGarbage();
-    subject.push(await measureSubject());
-    collectGarbage();
-    baseline.push(await measureBaseline());
-  }
-  return {
-    subject: medianCost(subject),
-    baseline: medianCost(baseline),
-    rounds: { subject, baseline },
-  };
+  const { medians, rounds: costs } = await alternating(rounds, {
+    subject: measureSubject,
+    baseline: measureBaseline,
+  });
+  return { ...medians, rounds: costs };
 }
 
 function medianCost(costs: readonly Cost[]): Cost {

@@ -1,0 +1,28 @@
+import axios, { type AxiosAdapter, type AxiosInstance } from 'axios';
+import { PLATFORM_AXIOS_CONFIG, trimAxiosDefaults } from '../../src/platform/platform-axios.js';
+import { type RawHttpClient } from './raw-client.js';
+
+/**
+ * The floor SPEC §3 sets under every request the module sends: the raw client, unchanged, as
+ * the adapter of an axios instance configured and trimmed as the module's own, with one response
+ * interceptor registered, as the 401 retry is. No module code runs; what this costs over the raw
+ * client alone is axios's request pipeline (config merge, header objects, the promise chain).
+ * Requests name the path only, which the raw client takes as it is.
+ */
+export function axiosAroundRawClient(raw: RawHttpClient): AxiosInstance {
+  const rawAdapter: AxiosAdapter = async (config) => {
+    const method = (config.method ?? 'get').toUpperCase();
+    const headers = config.headers.toJSON(true);
+    const { status, body } = await raw.send(
+      method,
+      config.url ?? '/',
+      headers,
+      config.data as string,
+    );
+    return { data: body, status, statusText: '', headers: {}, config };
+  };
+  const instance = axios.create({ ...PLATFORM_AXIOS_CONFIG, adapter: rawAdapter });
+  trimAxiosDefaults(instance);
+  instance.interceptors.response.use(undefined, (error: Error) => Promise.reject(error));
+  return instance;
+}
