@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { Agent, createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import axios, { AxiosError, type AxiosInstance, CanceledError } from 'axios';
 import { PLATFORM_AXIOS_CONFIG, trimAxiosDefaults } from '../src/platform/platform-axios.js';
 import { PlatformSimulator } from '../src/testing/index.js';
+import { until } from './support/until.js';
 
 describe('nodeHttpAdapter on a trimmed axios instance', () => {
   let platform: PlatformSimulator;
@@ -88,6 +90,24 @@ describe('nodeHttpAdapter on a trimmed axios instance', () => {
     during.abort();
     assert.ok((await pending) instanceof CanceledError);
   });
+
+  it(
+    'aborts every request a shared signal bounds, and none that already ended',
+    { timeout: 5_000 },
+    async () => {
+      const lifetime = new AbortController();
+      const answered = await notify({ signal: lifetime.signal });
+      platform.fault('notify', { hang: true });
+      const pending = [1, 2, 3].map(() =>
+        notify({ signal: lifetime.signal }).catch((e: unknown) => e),
+      );
+      await until(() => platform.count('notify') === 4, 'three hanging requests');
+      lifetime.abort();
+      for (const outcome of await Promise.all(pending)) assert.ok(outcome instanceof CanceledError);
+      assert.equal(answered.status, 200);
+      assert.equal(getEventListeners(lifetime.signal, 'abort').length, 0, 'the listener is gone');
+    },
+  );
 
   it('stops reading an answer larger than maxContentLength', async () => {
     platform.fault('notify', { oversizedBytes: 5 * 1024 * 1024 });

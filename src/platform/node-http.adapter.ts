@@ -28,17 +28,20 @@ import {
 export const nodeHttpAdapter: AxiosAdapter = (config) =>
   new Promise<AxiosResponse<string>>((resolve, reject) => {
     const target = config.url ?? '';
-    const url = new URL(target);
-    const secure = url.protocol === 'https:';
+    const pathStart = pathStartOf(target);
+    const origin = parsedOrigin(target.slice(0, pathStart));
+    const secure = origin.protocol === 'https:';
     const body = serializeBody(config.data);
     const headers = config.headers.toJSON(true);
     if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
 
     const request: ClientRequest = (secure ? httpsRequest : httpRequest)({
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: url.port,
-      path: rawPath(target),
+      protocol: origin.protocol,
+      hostname: origin.hostname,
+      port: origin.port,
+      // The path and query exactly as given: `URL` would resolve segments that are `..`, `%2E%2E`
+      // and the like, and so move a request to another endpoint than its ids were encoded for.
+      path: pathStart === target.length ? '/' : target.slice(pathStart),
       method: (config.method ?? 'get').toUpperCase(),
       headers,
       agent: (secure ? config.httpsAgent : config.httpAgent) as Agent | undefined,
@@ -51,7 +54,7 @@ export const nodeHttpAdapter: AxiosAdapter = (config) =>
     };
     const abort = () => fail(new CanceledError(undefined, config, request));
     if (signal?.aborted) return abort();
-    signal?.addEventListener('abort', abort, { once: true });
+    const stopWatching = signal ? watchAbort(signal, abort) : undefined;
     const timer = config.timeout
       ? setTimeout(
           () =>
@@ -68,7 +71,7 @@ export const nodeHttpAdapter: AxiosAdapter = (config) =>
       : undefined;
     const settle = () => {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', abort);
+      stopWatching?.();
     };
 
     request.on('error', (error) => {
@@ -99,13 +102,40 @@ export const nodeHttpAdapter: AxiosAdapter = (config) =>
     request.end(body);
   });
 
-/**
- * The path and query exactly as given. `URL` would resolve segments that are `..`, `%2E%2E` and
- * the like, and so move a request to another endpoint than the one its ids were encoded for.
- */
-function rawPath(target: string): string {
+/** Where the path starts in an absolute URL: after the authority, or at its end. */
+function pathStartOf(target: string): number {
   const start = target.indexOf('/', target.indexOf('//') + 2);
-  return start === -1 ? '/' : target.slice(start);
+  return start === -1 ? target.length : start;
+}
+
+/**
+ * The origin, parsed once: requests go to the one configured platform, and parsing its URL anew
+ * for each of them was a measurable share of the adapter's cost.
+ */
+let lastOrigin: { text: string; url: URL } | undefined;
+function parsedOrigin(text: string): URL {
+  if (lastOrigin?.text !== text) lastOrigin = { text, url: new URL(text) };
+  return lastOrigin.url;
+}
+
+/**
+ * Calls `onAbort` when `signal` aborts; returns what stops watching. All requests bounded by one
+ * signal (the module's lifetime) share a single listener on it: adding and removing a listener on
+ * Node's `EventTarget` for every request cost more than the rest of the bookkeeping together.
+ */
+const abortWatchers = new WeakMap<AbortSignal, Set<() => void>>();
+function watchAbort(signal: AbortSignal, onAbort: () => void): () => void {
+  let watchers = abortWatchers.get(signal);
+  if (!watchers) {
+    const created = new Set<() => void>();
+    signal.addEventListener('abort', () => created.forEach((watcher) => watcher()), {
+      once: true,
+    });
+    abortWatchers.set(signal, created);
+    watchers = created;
+  }
+  watchers.add(onAbort);
+  return () => watchers.delete(onAbort);
 }
 
 function serializeBody(data: unknown): string | undefined {
