@@ -3,8 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { PlatformSimulator } from '../src/testing/index.js';
-import { startHost, type TestHost, WORKSPACE_ID } from './support/host.js';
+import { type PlatformSimulator } from '../src/testing/index.js';
+import { startHost, type TestHost, WORKSPACE_ID, startPlatform, closeAll } from './support/host.js';
+import { selfMessageTextOf } from './support/platform-requests.js';
 import { readResults, RESULT_FIELDS } from './support/results-file.js';
 import { until } from './support/until.js';
 
@@ -13,15 +14,12 @@ describe('DelegationService against the platform simulator', () => {
   let host: TestHost | undefined;
 
   beforeEach(async () => {
-    platform = new PlatformSimulator();
-    await platform.start();
-    platform.addWorkspace({ id: WORKSPACE_ID, name: 'Worker' });
+    platform = await startPlatform({ id: WORKSPACE_ID, name: 'Worker' });
   });
 
   afterEach(async () => {
-    await host?.close();
+    await closeAll(host, platform);
     host = undefined;
-    await platform.stop();
   });
 
   const finished = (overrides = {}) =>
@@ -34,9 +32,7 @@ describe('DelegationService against the platform simulator', () => {
     });
 
   const selfMessages = () => platform.received('a2a');
-  const selfMessageText = (index = -1) =>
-    (selfMessages().at(index)!.body as { params: { message: { parts: { text: string }[] } } })
-      .params.message.parts[0].text;
+  const selfMessageText = (index = -1) => selfMessageTextOf(selfMessages().at(index)!);
 
   it('writes a finished delegation to the JSONL file, wakes the agent, then notifies', async () => {
     const token = platform.issueToken(WORKSPACE_ID);

@@ -12,9 +12,10 @@ import { performance } from 'node:perf_hooks';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PlatformSimulator, type RecordedRequest } from 'nestjs-workspace-heartbeat/testing';
+import { PlatformSimulator } from 'nestjs-workspace-heartbeat/testing';
 import { DemoOptionsError, readDemoOptions } from '../examples/agent-host/demo-options.js';
 import { runDemo } from '../examples/agent-host/run-demo.js';
+import { selfMessageTextOf } from './support/platform-requests.js';
 import { readResults } from './support/results-file.js';
 import { tempDir } from './support/temp-dir.js';
 import { until } from './support/until.js';
@@ -41,10 +42,6 @@ async function within<T>(work: Promise<T>, timeoutMs: number, what: string): Pro
     clearTimeout(timer);
   }
 }
-
-const selfMessageText = (request: RecordedRequest): string =>
-  (request.body as { params: { message: { parts: { text: string }[] } } }).params.message.parts[0]
-    .text;
 
 describe('agent host demo (npm start)', () => {
   it('tells its whole story against the simulated platform, as the platform saw it', async () => {
@@ -137,13 +134,13 @@ describe('agent host demo (npm start)', () => {
     for (const wake of selfMessages) {
       assert.equal(wake.status, 200);
       assert.equal(wake.headers['x-workspace-id'], WORKSPACE_ID);
-      const text = selfMessageText(wake);
+      const text = selfMessageTextOf(wake);
       assert.match(text, /your parent 'Team lead'/);
       assert.ok(!text.includes(foreign.delegation_id.slice(0, 8)), 'never the foreign result');
       assert.ok(!text.includes('SYSTEM:'), 'never a response preview');
     }
-    assert.match(selfMessageText(selfMessages[0]), /- \[completed\] Delegation \w{8}: Summarise/);
-    assert.match(selfMessageText(selfMessages[1]), /- \[failed\] Delegation \w{8}: Draft/);
+    assert.match(selfMessageTextOf(selfMessages[0]), /- \[completed\] Delegation \w{8}: Summarise/);
+    assert.match(selfMessageTextOf(selfMessages[1]), /- \[failed\] Delegation \w{8}: Draft/);
     assert.equal(simulator.received('notify', WORKSPACE_ID).length, 2);
 
     assert.equal(summary.beatsAccepted, accepted.length);

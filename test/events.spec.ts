@@ -7,8 +7,8 @@ import {
   type HeartbeatEventMap,
   type HeartbeatEventName,
 } from '../src/index.js';
-import { PlatformSimulator } from '../src/testing/index.js';
-import { startHost, type TestHost, WORKSPACE_ID } from './support/host.js';
+import { type PlatformSimulator } from '../src/testing/index.js';
+import { startHost, type TestHost, WORKSPACE_ID, startPlatform, closeAll } from './support/host.js';
 
 type Received = { name: HeartbeatEventName; payload: HeartbeatEventMap[HeartbeatEventName] };
 
@@ -18,9 +18,7 @@ describe('events through @nestjs/event-emitter', () => {
   let received: Received[];
 
   beforeEach(async () => {
-    platform = new PlatformSimulator();
-    await platform.start();
-    platform.addWorkspace({ id: WORKSPACE_ID, name: 'Worker' });
+    platform = await startPlatform({ id: WORKSPACE_ID, name: 'Worker' });
     received = [];
     host = await startHost(platform, { imports: [EventEmitterModule.forRoot()] });
     host.app.get(EventEmitter2).onAny((name, payload) => {
@@ -29,9 +27,8 @@ describe('events through @nestjs/event-emitter', () => {
   });
 
   afterEach(async () => {
-    await host?.close();
+    await closeAll(host, platform);
     host = undefined;
-    await platform.stop();
   });
 
   const named = <K extends HeartbeatEventName>(name: K) =>

@@ -18,7 +18,13 @@ import {
   type SimulatedDelegation,
 } from '../src/testing/index.js';
 import { type LogLine } from './support/capturing-logger.js';
-import { type HostOptions, startHost, type TestHost, WORKSPACE_ID } from './support/host.js';
+import {
+  type HostOptions,
+  startHost,
+  type TestHost,
+  WORKSPACE_ID,
+  startPlatform,
+} from './support/host.js';
 import { selfMessageTextOf } from './support/platform-requests.js';
 import { readResults } from './support/results-file.js';
 import { watchStalls } from './support/stalls.js';
@@ -124,9 +130,7 @@ describe('fault matrix (issue 4)', () => {
   let issuedTokens: string[];
 
   beforeEach(async () => {
-    platform = new PlatformSimulator();
-    await platform.start();
-    platform.addWorkspace({ id: WORKSPACE_ID, name: 'Worker' });
+    platform = await startPlatform({ id: WORKSPACE_ID, name: 'Worker' });
     hosts = [];
     issuedTokens = [];
   });

@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import axios from 'axios';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DelegationService, HEARTBEAT_JOB_NAME, type RuntimeAdapter } from '../src/index.js';
-import { PlatformSimulator } from '../src/testing/index.js';
-import { startHost, type TestHost, WORKSPACE_ID } from './support/host.js';
+import { type PlatformSimulator } from '../src/testing/index.js';
+import { startHost, type TestHost, WORKSPACE_ID, startPlatform, closeAll } from './support/host.js';
 import { until } from './support/until.js';
 
 describe('HeartbeatScheduler against the platform simulator', () => {
@@ -13,14 +13,12 @@ describe('HeartbeatScheduler against the platform simulator', () => {
   let host: TestHost | undefined;
 
   beforeEach(async () => {
-    platform = new PlatformSimulator();
-    await platform.start();
+    platform = await startPlatform();
   });
 
   afterEach(async () => {
-    await host?.close();
+    await closeAll(host, platform);
     host = undefined;
-    await platform.stop();
   });
 
   const beats = () => platform.received('heartbeat');

@@ -10,8 +10,8 @@ import {
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { HEARTBEAT_METER_NAME, HEARTBEAT_METRICS } from '../src/metrics/index.js';
-import { type PlatformEndpoint, PlatformSimulator } from '../src/testing/index.js';
-import { startHost, type TestHost, WORKSPACE_ID } from './support/host.js';
+import { type PlatformEndpoint, type PlatformSimulator } from '../src/testing/index.js';
+import { startHost, type TestHost, WORKSPACE_ID, startPlatform } from './support/host.js';
 import { runWithout } from './support/run-without.js';
 
 /** One exported data point: its attributes (as sorted `key=value` text) and its value. */
@@ -35,8 +35,7 @@ describe('HeartbeatMetrics through the OpenTelemetry metrics API', () => {
     reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
     provider = new MeterProvider({ readers: [reader] });
     assert.ok(metrics.setGlobalMeterProvider(provider));
-    platform = new PlatformSimulator();
-    await platform.start();
+    platform = await startPlatform();
     platform.addWorkspace({ id: WORKSPACE_ID, name: 'Worker' });
     host = await startHost(platform);
   });

@@ -9,7 +9,7 @@ import { mkdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { type PlatformFault, PlatformSimulator } from '../src/testing/index.js';
-import { startHost, type TestHost, WORKSPACE_ID } from './support/host.js';
+import { startHost, type TestHost, WORKSPACE_ID, startPlatform, closeAll } from './support/host.js';
 import { selfMessageTextOf } from './support/platform-requests.js';
 import { readResults } from './support/results-file.js';
 import { tempDir } from './support/temp-dir.js';
@@ -20,16 +20,13 @@ describe('security (issue 4)', () => {
   let host: TestHost | undefined;
 
   beforeEach(async () => {
-    platform = new PlatformSimulator();
-    await platform.start();
-    elsewhere = new PlatformSimulator();
-    await elsewhere.start();
+    platform = await startPlatform();
+    elsewhere = await startPlatform();
   });
 
   afterEach(async () => {
-    await host?.close();
+    await closeAll(host, platform);
     host = undefined;
-    await platform.stop();
     await elsewhere.stop();
   });
 

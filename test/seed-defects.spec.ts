@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { PlatformSimulator } from '../src/testing/index.js';
-import { startHost, type TestHost, WORKSPACE_ID } from './support/host.js';
+import { startHost, type TestHost, WORKSPACE_ID, startPlatform, closeAll } from './support/host.js';
+import { selfMessageTextOf } from './support/platform-requests.js';
 import { readResults } from './support/results-file.js';
 import { tempDir } from './support/temp-dir.js';
 import { until } from './support/until.js';
@@ -18,27 +19,17 @@ describe('seed defects (SPEC §5)', () => {
   let host: TestHost | undefined;
 
   beforeEach(async () => {
-    platform = new PlatformSimulator();
-    await platform.start();
-    platform.addWorkspace({ id: WORKSPACE_ID, name: 'Worker' });
+    platform = await startPlatform({ id: WORKSPACE_ID, name: 'Worker' });
   });
 
   afterEach(async () => {
-    await host?.close();
+    await closeAll(host, platform);
     host = undefined;
-    await platform.stop();
   });
 
   const finished = (overrides = {}) =>
     platform.addDelegation(WORKSPACE_ID, { status: 'completed', summary: 'task', ...overrides });
-  const wakeTexts = () =>
-    platform
-      .received('a2a')
-      .map(
-        (r) =>
-          (r.body as { params: { message: { parts: { text: string }[] } } }).params.message.parts[0]
-            .text,
-      );
+  const wakeTexts = () => platform.received('a2a').map(selfMessageTextOf);
 
   it('defect 1: a 401 after the token file changed recovers in the same cycle with exactly one extra request', async () => {
     host = await startHost(platform, { token: platform.issueToken(WORKSPACE_ID) });

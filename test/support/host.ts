@@ -12,11 +12,30 @@ import {
   HeartbeatScheduler,
   WedgeService,
 } from '../../src/index.js';
-import { type PlatformSimulator } from '../../src/testing/index.js';
+import { PlatformSimulator, type SimulatedWorkspaceInit } from '../../src/testing/index.js';
 import { CapturingLogger } from './capturing-logger.js';
 import { tempDir } from './temp-dir.js';
 
 export const WORKSPACE_ID = 'ws-1';
+
+/** A simulator listening on 127.0.0.1 that knows `workspace`, when given, as after registration. */
+export async function startPlatform(
+  workspace?: SimulatedWorkspaceInit,
+): Promise<PlatformSimulator> {
+  const platform = new PlatformSimulator();
+  await platform.start();
+  if (workspace) platform.addWorkspace(workspace);
+  return platform;
+}
+
+/** Closes what a test started: its host, when it has one, then the platform. */
+export async function closeAll(
+  host: TestHost | undefined,
+  platform: PlatformSimulator,
+): Promise<void> {
+  await host?.close();
+  await platform.stop();
+}
 
 type ModuleImport = NonNullable<ModuleMetadata['imports']>[number];
 
