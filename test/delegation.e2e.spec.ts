@@ -95,6 +95,21 @@ describe('DelegationService against the platform simulator', () => {
     assert.deepEqual(wakes[1].body, wakes[0].body);
   });
 
+  it('resends the listing after a reset of its kept-alive connection, never the wake', async () => {
+    host = await startHost(platform);
+    await host.delegations.check();
+    finished();
+    platform.fault('delegations', { resetConnection: true, times: 1 });
+    platform.fault('a2a', { resetConnection: true, times: 1 });
+
+    assert.equal((await host.delegations.check()).length, 1);
+    await host.delegations.whenWakeSettled();
+    const statuses = (endpoint: 'delegations' | 'a2a') =>
+      platform.received(endpoint).map((request) => request.status);
+    assert.deepEqual(statuses('delegations'), [200, 0, 200]);
+    assert.deepEqual(statuses('a2a'), [0]);
+  });
+
   it('handles each result once: a second check accepts nothing and writes nothing', async () => {
     host = await startHost(platform);
     finished();

@@ -282,6 +282,18 @@ describe('HeartbeatScheduler against the platform simulator', () => {
     assert.equal(host.scheduler.consecutiveFailures, 0);
   });
 
+  it('resends a beat once when its kept-alive connection was reset before any answer', async () => {
+    host = await startHost(platform);
+    assert.equal(await host.scheduler.beat(), true);
+    platform.fault('heartbeat', { resetConnection: true, times: 1 });
+    assert.equal(await host.scheduler.beat(), true);
+    assert.deepEqual(
+      platform.received('heartbeat').map((request) => request.status),
+      [200, 0, 200],
+    );
+    assert.equal(host.scheduler.stats.failed, 0);
+  });
+
   it('gives up on a hanging platform after requestTimeoutMs', async () => {
     host = await startHost(platform, { requestTimeoutMs: 150 });
     platform.fault('heartbeat', { hang: true });

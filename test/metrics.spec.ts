@@ -83,7 +83,8 @@ describe('HeartbeatMetrics through the OpenTelemetry metrics API', () => {
     assert.equal(await host.scheduler.beat(), true);
     platform.fault('heartbeat', { status: 503, times: 1 });
     assert.equal(await host.scheduler.beat(), false);
-    platform.fault('heartbeat', { resetConnection: true, times: 1 });
+    // Twice: the beat is resent once on a new connection after a reset.
+    platform.fault('heartbeat', { resetConnection: true, times: 2 });
     assert.equal(await host.scheduler.beat(), false);
     const token = platform.issueToken(WORKSPACE_ID);
     assert.equal(await host.scheduler.beat(), false);
@@ -105,7 +106,8 @@ describe('HeartbeatMetrics through the OpenTelemetry metrics API', () => {
     await host.scheduler.beat();
     platform.fault('heartbeat', { status: 503, times: 1 });
     await host.scheduler.beat();
-    platform.fault('heartbeat', { resetConnection: true, times: 1 });
+    // Twice: the beat is resent once on a new connection after a reset.
+    platform.fault('heartbeat', { resetConnection: true, times: 2 });
     await host.scheduler.beat();
     await host.delegations.check();
 

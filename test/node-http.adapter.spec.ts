@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
-import { Agent, createServer } from 'node:http';
+import { Agent, type ClientRequest, createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import axios, { AxiosError, type AxiosInstance, CanceledError } from 'axios';
@@ -137,6 +137,60 @@ describe('nodeHttpAdapter on a trimmed axios instance', () => {
       streaming.closeAllConnections();
       await new Promise((resolve) => streaming.close(resolve));
     }
+  });
+
+  describe('a kept-alive connection the platform reset before answering', () => {
+    const statuses = () => platform.received('notify').map((request) => request.status);
+
+    it('is met by an idempotent request once more, on a new connection', async () => {
+      await notify();
+      platform.fault('notify', { resetConnection: true, times: 1 });
+      const answer = await notify({ idempotent: true });
+      assert.equal(answer.status, 200);
+      assert.deepEqual(statuses(), [200, 0, 200]);
+      assert.equal(
+        (answer.request as ClientRequest).reusedSocket,
+        false,
+        'resent on a new connection',
+      );
+    });
+
+    it('fails a request that is not idempotent, without resending it', async () => {
+      await notify();
+      platform.fault('notify', { resetConnection: true, times: 1 });
+      const error = await notify().catch((e: unknown) => e);
+      assert.equal((error as AxiosError).code, 'ECONNRESET');
+      assert.deepEqual(statuses(), [200, 0]);
+    });
+
+    it('resends once at most', async () => {
+      await notify();
+      platform.fault('notify', { resetConnection: true, times: 2 });
+      const error = await notify({ idempotent: true }).catch((e: unknown) => e);
+      assert.equal((error as AxiosError).code, 'ECONNRESET');
+      assert.deepEqual(statuses(), [200, 0, 0]);
+    });
+
+    it('does not resend after a reset on a new connection: the platform itself is failing', async () => {
+      platform.fault('notify', { resetConnection: true, times: 1 });
+      const error = await notify({ idempotent: true }).catch((e: unknown) => e);
+      assert.equal((error as AxiosError).code, 'ECONNRESET');
+      assert.deepEqual(statuses(), [0]);
+    });
+
+    it('does not resend a request the signal aborted', async () => {
+      await notify();
+      platform.fault('notify', { hang: true, times: 1 });
+      const lifetime = new AbortController();
+      const pending = notify({ idempotent: true, signal: lifetime.signal }).catch(
+        (e: unknown) => e,
+      );
+      await until(() => platform.count('notify') === 2, 'the hanging request');
+      lifetime.abort();
+      assert.ok((await pending) instanceof CanceledError);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(platform.count('notify'), 2);
+    });
   });
 
   it('reports a refused connection with its code', async () => {

@@ -240,7 +240,7 @@ export class HeartbeatScheduler
       const body = this.heartbeatBody();
       if (this.platform.isOpen) this.counts.sent++;
       const startedAt = performance.now();
-      await this.platform.post('heartbeat', HEARTBEAT_PATH, body);
+      await this.platform.post('heartbeat', HEARTBEAT_PATH, body, { idempotent: true });
       this.accepted(reported, performance.now() - startedAt);
       return true;
     } catch (error) {

@@ -3,6 +3,7 @@ import {
   type ClientRequest,
   type IncomingMessage,
   request as httpRequest,
+  type RequestOptions,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import {
@@ -13,6 +14,17 @@ import {
   type InternalAxiosRequestConfig,
 } from 'axios';
 
+/** Config keys the adapter reads beyond axios's own; they pass through axios's config merge. */
+export interface NodeHttpAdapterOptions {
+  /**
+   * The request may be sent twice without harm (a heartbeat, a GET). When it fails because the
+   * kept-alive connection it was written to had been closed by the server or a proxy in the
+   * meantime (a reset before any answer), it is sent once more on another connection, as Node's
+   * documentation advises for such requests.
+   */
+  idempotent?: boolean;
+}
+
 /**
  * A lean axios adapter on `node:http`, for the module's own axios instance. Axios's default
  * Node adapter spends about as much CPU per request as the HTTP exchange itself (proxy lookup,
@@ -21,7 +33,7 @@ import {
  * are small JSON, redirects are refused, and requests go to one configured origin. Interceptors,
  * `validateStatus` and error types stay axios's, so the 401 interceptor works unchanged.
  *
- * `timeout` bounds the whole exchange, not just socket inactivity.
+ * `timeout` bounds the whole exchange, a resend included, not just socket inactivity.
  *
  * Not supported, by design: proxies from the environment, compressed answers, streams as bodies.
  */
@@ -34,8 +46,7 @@ export const nodeHttpAdapter: AxiosAdapter = (config) =>
     const body = serializeBody(config.data);
     const headers = config.headers.toJSON(true);
     if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
-
-    const request: ClientRequest = (secure ? httpsRequest : httpRequest)({
+    const options: RequestOptions = {
       protocol: origin.protocol,
       hostname: origin.hostname,
       port: origin.port,
@@ -45,16 +56,21 @@ export const nodeHttpAdapter: AxiosAdapter = (config) =>
       method: (config.method ?? 'get').toUpperCase(),
       headers,
       agent: (secure ? config.httpsAgent : config.httpAgent) as Agent | undefined,
-    });
+    };
 
     const signal = config.signal as AbortSignal | undefined;
+    if (signal?.aborted) return reject(new CanceledError(undefined, config));
+    let request: ClientRequest | undefined;
+    // Once settled, events of the request (the error its destroy() raises) change nothing.
+    let settled = false;
     const fail = (error: Error) => {
-      request.destroy();
+      settle();
+      request?.destroy();
       reject(error);
     };
-    const abort = () => fail(new CanceledError(undefined, config, request));
-    if (signal?.aborted) return abort();
-    const stopWatching = signal ? watchAbort(signal, abort) : undefined;
+    const stopWatching = signal
+      ? watchAbort(signal, () => fail(new CanceledError(undefined, config, request)))
+      : undefined;
     const timer = config.timeout
       ? setTimeout(
           () =>
@@ -69,18 +85,26 @@ export const nodeHttpAdapter: AxiosAdapter = (config) =>
           config.timeout,
         )
       : undefined;
-    const settle = () => {
+    function settle() {
+      settled = true;
       clearTimeout(timer);
       stopWatching?.();
-    };
+    }
 
-    request.on('error', (error) => {
-      settle();
-      reject(AxiosError.from(error, (error as NodeJS.ErrnoException).code, config, request));
-    });
-    request.on('response', (response) => {
-      readBody(response, config, request).then(
-        (data) => {
+    const send = (mayResend: boolean) => {
+      const sent: ClientRequest = (secure ? httpsRequest : httpRequest)(options);
+      request = sent;
+      let answered = false;
+      sent.on('error', (error: NodeJS.ErrnoException) => {
+        if (settled) return;
+        if (mayResend && !answered && sent.reusedSocket && STALE_SOCKET_CODES.has(error.code)) {
+          return send(false);
+        }
+        fail(AxiosError.from(error, error.code, config, sent));
+      });
+      sent.on('response', (response) => {
+        answered = true;
+        readBody(response, config, sent).then((data) => {
           settle();
           const answer: AxiosResponse<string> = {
             data,
@@ -88,19 +112,19 @@ export const nodeHttpAdapter: AxiosAdapter = (config) =>
             statusText: response.statusMessage ?? '',
             headers: response.headers,
             config,
-            request,
+            request: sent,
           };
           if (!config.validateStatus || config.validateStatus(answer.status)) resolve(answer);
           else reject(statusError(answer));
-        },
-        (error: Error) => {
-          settle();
-          reject(error);
-        },
-      );
-    });
-    request.end(body);
+        }, fail);
+      });
+      sent.end(body);
+    };
+    send((config as NodeHttpAdapterOptions).idempotent === true);
   });
+
+/** How a request fails when the connection it was written to was already closed by the peer. */
+const STALE_SOCKET_CODES = new Set<string | undefined>(['ECONNRESET', 'EPIPE']);
 
 /** Where the path starts in an absolute URL: after the authority, or at its end. */
 function pathStartOf(target: string): number {

@@ -2,13 +2,20 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { HttpService } from '@nestjs/axios';
 import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
-import { AxiosError, type AxiosResponse, isAxiosError, type Method } from 'axios';
+import {
+  AxiosError,
+  type AxiosRequestConfig,
+  type AxiosResponse,
+  isAxiosError,
+  type Method,
+} from 'axios';
 import { performance } from 'node:perf_hooks';
 import { AuthService } from '../auth/auth.service.js';
 import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { type PlatformEndpoint } from '../events/heartbeat-events.js';
 import { HEARTBEAT_CONFIG } from '../heartbeat/heartbeat.constants.js';
 import { type HeartbeatConfig } from '../heartbeat/heartbeat-options.interface.js';
+import { type NodeHttpAdapterOptions } from './node-http.adapter.js';
 import { trimAxiosDefaults } from './platform-axios.js';
 import { describePlatformPath } from './platform-paths.js';
 import {
@@ -23,6 +30,11 @@ export interface PlatformCallOptions {
   selfSource?: boolean;
   /** Overrides `requestTimeoutMs` for this call. */
   timeoutMs?: number;
+  /**
+   * Sending the request twice does no harm (GETs always are), so a request that met a connection
+   * the platform had closed while idle is resent once (see {@link NodeHttpAdapterOptions}).
+   */
+  idempotent?: boolean;
 }
 
 /**
@@ -92,7 +104,10 @@ export class PlatformClient implements BeforeApplicationShutdown {
     path: string,
     options: PlatformCallOptions = {},
   ): Promise<unknown> {
-    const response = await this.send(endpoint, 'GET', path, undefined, options);
+    const response = await this.send(endpoint, 'GET', path, undefined, {
+      ...options,
+      idempotent: true,
+    });
     try {
       return JSON.parse(response.data) as unknown;
     } catch {
@@ -117,7 +132,7 @@ export class PlatformClient implements BeforeApplicationShutdown {
     const startedAt = performance.now();
     let status = 0;
     try {
-      const response = await this.http.axiosRef.request<string>({
+      const request: AxiosRequestConfig & NodeHttpAdapterOptions = {
         method,
         url: this.config.platformUrl + path,
         data: data === undefined ? undefined : JSON.stringify(data),
@@ -126,7 +141,9 @@ export class PlatformClient implements BeforeApplicationShutdown {
         signal: lifetime,
         httpAgent: this.httpAgent,
         httpsAgent: this.httpsAgent,
-      });
+        idempotent: options.idempotent,
+      };
+      const response = await this.http.axiosRef.request<string>(request);
       status = response.status;
       return response;
     } catch (error) {
