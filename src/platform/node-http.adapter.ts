@@ -85,11 +85,11 @@ export const nodeHttpAdapter: AxiosAdapter = (config) =>
           config.timeout,
         )
       : undefined;
-    function settle() {
+    const settle = () => {
       settled = true;
       clearTimeout(timer);
       stopWatching?.();
-    }
+    };
 
     const send = (mayResend: boolean) => {
       const sent: ClientRequest = (secure ? httpsRequest : httpRequest)(options);
