@@ -13,13 +13,15 @@ export function axiosAroundRawClient(raw: RawHttpClient): AxiosInstance {
   const rawAdapter: AxiosAdapter = async (config) => {
     const method = (config.method ?? 'get').toUpperCase();
     const headers = config.headers.toJSON(true);
-    const { status, body } = await raw.send(
-      method,
-      config.url ?? '/',
-      headers,
-      config.data as string,
-    );
-    return { data: body, status, statusText: '', headers: {}, config };
+    const answer = await raw.send(method, config.url ?? '/', headers, config.data as string);
+    // The answer's headers, which axios then normalises, as it does for any adapter.
+    return {
+      data: answer.body,
+      status: answer.status,
+      statusText: '',
+      headers: answer.message.headers,
+      config,
+    };
   };
   const instance = axios.create({ ...PLATFORM_AXIOS_CONFIG, adapter: rawAdapter });
   trimAxiosDefaults(instance);

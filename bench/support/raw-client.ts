@@ -1,9 +1,11 @@
-import { Agent, type OutgoingHttpHeaders, request } from 'node:http';
+import { Agent, type IncomingMessage, type OutgoingHttpHeaders, request } from 'node:http';
 
 /** Status and body of an answer. */
 export interface RawResponse {
   status: number;
   body: string;
+  /** The answer as Node parsed it; its headers are only parsed when read. */
+  message: IncomingMessage;
 }
 
 /**
@@ -40,7 +42,9 @@ export class RawHttpClient {
           let text = '';
           response.setEncoding('utf8');
           response.on('data', (chunk: string) => (text += chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, body: text, message: response }),
+          );
           response.on('error', reject);
         },
       );
