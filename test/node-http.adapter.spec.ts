@@ -193,6 +193,12 @@ describe('nodeHttpAdapter on a trimmed axios instance', () => {
     });
   });
 
+  it('rejects a request Node refuses to send, with Node’s error', async () => {
+    const error = await notify({ headers: { 'X-Custom': '\u2603' } }).catch((e: unknown) => e);
+    assert.equal((error as NodeJS.ErrnoException).code, 'ERR_INVALID_CHAR');
+    assert.equal(platform.count('notify'), 0);
+  });
+
   it('reports a refused connection with its code', async () => {
     const url = platform.url;
     await platform.stop();

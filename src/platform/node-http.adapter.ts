@@ -92,7 +92,14 @@ export const nodeHttpAdapter: AxiosAdapter = (config) =>
     };
 
     const send = (mayResend: boolean) => {
-      const sent: ClientRequest = (secure ? httpsRequest : httpRequest)(options);
+      let sent: ClientRequest;
+      try {
+        sent = (secure ? httpsRequest : httpRequest)(options);
+      } catch (error) {
+        // Node refuses some requests outright (a header value it cannot carry); the timer and
+        // the abort watch of this one are released all the same.
+        return fail(error as Error);
+      }
       request = sent;
       let answered = false;
       sent.on('error', (error: NodeJS.ErrnoException) => {
