@@ -6,7 +6,7 @@
  * with a live body, the baseline serialises the body on every request; that is its only work
  * besides the exchange.
  *
- * A third client shows how much of the gap SPEC §3 fixes: the raw client behind an axios instance
+ * A third client shows how much of the gap SPEC §3 imposes: the raw client behind an axios instance
  * set up as the module's, with a response interceptor (see `axiosAroundRawClient`). Every request
  * the module sends pays at least that.
  *
