@@ -55,11 +55,18 @@ describe('AuthService', () => {
     assert.equal(await auth.getToken(), 'tok-2');
   });
 
-  it('treats a missing file as no token, without an error', async () => {
+  it('treats a missing file as no token, not an error: one warning with the path and what to do', async () => {
     assert.equal(await auth.getToken(), undefined);
     assert.deepEqual(await auth.authHeaders(), {});
+    assert.equal(await auth.refreshCache(), undefined);
     assert.equal(auth.readFailures, 0);
-    assert.equal(logs.lines.filter((l) => l.level === 'warn' || l.level === 'error').length, 0);
+    const loud = logs.lines.filter((l) => l.level === 'warn' || l.level === 'error');
+    assert.equal(loud.length, 1, 'said once, not on every re-read');
+    assert.ok(
+      loud[0].message.startsWith(`No token file at ${tokenFile}; sending requests without`),
+    );
+    assert.match(loud[0].message, /Point configsDir \(env CONFIGS_DIR, now ".+"\)/);
+    assert.match(loud[0].message, /AuthService\.saveToken\(\)$/);
   });
 
   for (const [name, content] of [

@@ -228,6 +228,15 @@ describe('fault matrix (issue 4)', () => {
     const checkFailures = loggedFailureCounts(lines, 'Delegation check');
     assert.deepEqual(checkFailures, throttledCounts(checkFailures.at(-1) ?? 0));
     assert.ok(checkFailures.length >= 4, 'delegation check failures are throttled the same way');
+    // One cause, one warning per tick: the step that reports second says it at debug level.
+    const warnings = lines.filter(
+      (line) => line.level === 'warn' && / failed \(\d+ in a row\)/.test(line.message),
+    );
+    assert.ok(warnings.every((line) => line.message.includes('platform unreachable (')));
+    assert.ok(
+      warnings.length < loggedFailureCounts(lines, 'Heartbeat').length + checkFailures.length,
+      `${warnings.length} warnings: the two steps' failures for one cause were not merged`,
+    );
 
     // The fixed-rate grid survives the outage: beats before and after share it.
     const before = arrivalsOf(heartbeats().slice(0, beatsBefore));
@@ -390,10 +399,14 @@ describe('fault matrix (issue 4)', () => {
     const lines = host.logs.lines.filter((line) => line.message.startsWith('Heartbeat failed'));
     assert.deepEqual(loggedFailureCounts(lines, 'Heartbeat'), throttledCounts(failuresInRow));
     for (const line of lines) {
-      assert.equal(line.level, 'warn');
       assert.match(
         line.message,
-        /HTTP 401: the platform rejects the workspace token and the token file has not changed$/,
+        /HTTP 401: the platform rejects the workspace token and the token file has not changed( \(the same cause as the line before\))?$/,
+      );
+      // The listing is rejected for the same cause: whichever step reports it first warns.
+      assert.equal(
+        line.level,
+        line.message.endsWith('(the same cause as the line before)') ? 'debug' : 'warn',
       );
     }
   });

@@ -14,9 +14,10 @@ const TOKEN_PATTERN = /^[A-Za-z0-9\-._~+/]+=*$/;
 /**
  * The workspace's bearer token, kept in `${configsDir}/.auth_token` by the platform. The file is
  * read once and cached; `refreshCache()` re-reads it, which is what the 401 interceptor does when
- * the platform has rotated the token. A missing file means "no token" (the platform accepts
- * unauthenticated beats until it has issued one); an unreadable or malformed one is logged and
- * counted, and also treated as "no token". The token itself never appears in a log line.
+ * the platform has rotated the token. A missing or empty file means "no token" (the platform
+ * accepts unauthenticated beats until it has issued one), said once in a warning with what to
+ * do; an unreadable or malformed one is logged and counted, and also treated as "no token". The
+ * token itself never appears in a log line.
  */
 @Injectable()
 export class AuthService {
@@ -28,6 +29,11 @@ export class AuthService {
 
   constructor(@Inject(HEARTBEAT_CONFIG) private readonly config: HeartbeatConfig) {
     this.tokenFile = join(config.configsDir, TOKEN_FILE_NAME);
+  }
+
+  /** `${configsDir}/.auth_token`, where the platform puts the workspace's token. */
+  get tokenFilePath(): string {
+    return this.tokenFile;
   }
 
   /** Times the token file could not be used (unreadable, a directory, malformed). */
@@ -105,10 +111,7 @@ export class AuthService {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
-        this.report(
-          undefined,
-          `No token file at ${this.tokenFile}; sending requests without a token`,
-        );
+        this.report(`No token file at ${this.tokenFile}`, true);
       } else {
         this.fail(`Token file ${this.tokenFile} cannot be read (${code ?? 'error'})`);
       }
@@ -116,32 +119,45 @@ export class AuthService {
     }
     const token = content.trim();
     if (token === '') {
-      this.report(
-        undefined,
-        `Token file ${this.tokenFile} is empty; sending requests without a token`,
-      );
+      this.report(`Token file ${this.tokenFile} is empty`, true);
       return undefined;
     }
     if (!TOKEN_PATTERN.test(token)) {
       this.fail(`Token file ${this.tokenFile} holds characters not allowed in a bearer token`);
       return undefined;
     }
-    this.report(undefined, undefined);
+    this.report(undefined);
     return token;
   }
 
   private fail(problem: string): void {
     this.readFailureCount++;
-    this.report(problem, undefined);
+    this.report(problem);
   }
 
-  /** Logs a problem once, not on every re-read, and says so once when it is gone. */
-  private report(problem: string | undefined, notice: string | undefined): void {
-    const current = problem ?? notice;
-    if (current === this.lastProblem) return;
-    if (problem) this.logger.warn(`${problem}; sending requests without a token`);
-    else if (notice) this.logger.debug(notice);
+  /**
+   * Logs a problem once, not on every re-read (with what to do when there is simply no token), and
+   * says so once when it is gone.
+   */
+  private report(problem: string | undefined, tokenAbsent = false): void {
+    if (problem === this.lastProblem) return;
+    if (problem && tokenAbsent) this.logger.warn(noTokenWarning(problem, this.config.configsDir));
+    else if (problem) this.logger.warn(`${problem}; sending requests without a token`);
     else this.logger.log(`Token file ${this.tokenFile} is usable again`);
-    this.lastProblem = current;
+    this.lastProblem = problem;
   }
+}
+
+/**
+ * The warning for a token file that gives no token. Without one the platform accepts heartbeats
+ * only until it has issued the workspace a token, and never lists delegations.
+ */
+function noTokenWarning(problem: string, configsDir: string): string {
+  return (
+    `${problem}; sending requests without a token, which the platform accepts only until it ` +
+    `issues this workspace one (the delegation listing always needs it). Point configsDir ` +
+    `(env CONFIGS_DIR, now ${JSON.stringify(configsDir)}) at the directory the platform writes ` +
+    `${TOKEN_FILE_NAME} into, or store the token from the registration answer with ` +
+    `AuthService.saveToken()`
+  );
 }

@@ -6,9 +6,14 @@ import { HEARTBEAT_EVENTS } from '../events/heartbeat-events.js';
 import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
 import { type HeartbeatConfig } from '../config/heartbeat-options.interface.js';
 import { PlatformClient } from '../platform/platform.client.js';
-import { PlatformClosedError, describePlatformError } from '../platform/platform.errors.js';
+import {
+  PlatformAuthError,
+  PlatformClosedError,
+  describePlatformError,
+} from '../platform/platform.errors.js';
 import { workspacePath } from '../platform/platform-paths.js';
 import { FailureStreak } from '../shared/failure-streak.js';
+import { SharedFailureCauses } from '../shared/shared-failure-causes.js';
 import { readDelegationEntry } from './delegation-entry.js';
 import { notifyText, selfMessageBody, selfMessageText } from './delegation.messages.js';
 import { type DelegationResult, type DelegationStats } from './delegation.types.js';
@@ -29,7 +34,7 @@ export class DelegationService {
   private readonly logger = new Logger(DelegationService.name);
   private readonly seen: SeenDelegationIds;
   private readonly reportedMalformed: SeenDelegationIds;
-  private readonly listing = new FailureStreak(this.logger, 'Delegation check');
+  private readonly listing: FailureStreak;
   private readonly appending = new FailureStreak(
     this.logger,
     'Writing delegation results',
@@ -57,7 +62,9 @@ export class DelegationService {
     @Inject(HEARTBEAT_CONFIG) private readonly config: HeartbeatConfig,
     private readonly platform: PlatformClient,
     private readonly events: HeartbeatEventBus,
+    sharedCauses: SharedFailureCauses,
   ) {
+    this.listing = new FailureStreak(this.logger, 'Delegation check', 'warn', sharedCauses);
     this.seen = new SeenDelegationIds(config.maxSeenDelegationIds);
     this.reportedMalformed = new SeenDelegationIds(config.maxSeenDelegationIds);
   }
@@ -214,7 +221,9 @@ export class DelegationService {
     } catch (error) {
       if (!(error instanceof PlatformClosedError)) {
         this.counts.listFailures++;
-        this.listing.fail(describePlatformError(error));
+        this.listing.fail(describePlatformError(error), {
+          explained: error instanceof PlatformAuthError && error.tokenMissing,
+        });
       }
       return undefined;
     }

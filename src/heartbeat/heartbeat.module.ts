@@ -15,6 +15,7 @@ import { AuthRetryInterceptor } from '../platform/auth-retry.interceptor.js';
 import { HeartbeatMetrics } from '../metrics/heartbeat-metrics.js';
 import { PLATFORM_AXIOS_CONFIG } from '../platform/platform-axios.js';
 import { PlatformClient } from '../platform/platform.client.js';
+import { SharedFailureCauses } from '../shared/shared-failure-causes.js';
 import { WedgeService } from '../wedge/wedge.service.js';
 import { HeartbeatScheduler } from './heartbeat.scheduler.js';
 
@@ -34,6 +35,7 @@ import { HeartbeatScheduler } from './heartbeat.scheduler.js';
   providers: [
     heartbeatConfigProvider,
     HeartbeatEventBus,
+    SharedFailureCauses,
     AuthService,
     WedgeService,
     AdapterRegistry,

@@ -24,6 +24,7 @@ import {
 } from '../platform/platform.errors.js';
 import { HEARTBEAT_PATH } from '../platform/platform-paths.js';
 import { FailureStreak } from '../shared/failure-streak.js';
+import { SharedFailureCauses } from '../shared/shared-failure-causes.js';
 import { WedgeService } from '../wedge/wedge.service.js';
 import { FixedRateTimer } from './fixed-rate-timer.js';
 import { AGENT_RECYCLE_AFTER_FAILURES, HEARTBEAT_JOB_NAME } from './heartbeat.constants.js';
@@ -60,7 +61,7 @@ export class HeartbeatScheduler
   implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
 {
   private readonly logger = new Logger(HeartbeatScheduler.name);
-  private readonly failures = new FailureStreak(this.logger, 'Heartbeat');
+  private readonly failures: FailureStreak;
   private readonly startedAt = performance.now();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly counts: Omit<HeartbeatStats, 'missedTicks'> = {
@@ -92,8 +93,11 @@ export class HeartbeatScheduler
     private readonly adapters: AdapterRegistry,
     private readonly delegations: DelegationService,
     private readonly events: HeartbeatEventBus,
+    sharedCauses: SharedFailureCauses,
     @Optional() private readonly schedulerRegistry?: SchedulerRegistry,
-  ) {}
+  ) {
+    this.failures = new FailureStreak(this.logger, 'Heartbeat', 'warn', sharedCauses);
+  }
 
   onModuleInit(): void {
     if (!this.schedulerRegistry) throw new Error(MISSING_SCHEDULE_MODULE);
@@ -316,7 +320,9 @@ export class HeartbeatScheduler
     }
     this.counts.failed++;
     const reason = describePlatformError(error);
-    const inRow = this.failures.fail(reason);
+    const inRow = this.failures.fail(reason, {
+      explained: error instanceof PlatformAuthError && error.tokenMissing,
+    });
     const now = Date.now();
     this.failingSince ??= now;
     this.lastFailure = reason;
