@@ -1,7 +1,8 @@
 // Checks the package as users get it: packs it, asserts what the tarball holds, then installs the
 // tarball in fresh temporary projects (with the lowest peer versions our ranges admit, with the
 // latest releases of those majors, and with today's majors) and runs a smoke test of every entry
-// point in each: ES module import, type resolution, one accepted heartbeat. Silent on success; on
+// point in each: ES module import, type resolution, one accepted heartbeat; and in one more,
+// the README's TypeScript blocks (scripts/check-readme.js). Silent on success; on
 // failure it prints what failed with the output of the failing step and exits non-zero. Needs a
 // fresh `dist/` (`npm run build`) and the npm registry.
 import { execFile } from 'node:child_process';
@@ -9,6 +10,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { checkReadmeBlocks } from './check-readme.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -251,6 +253,10 @@ try {
   if (failures.length > 0) {
     throw new CheckFailure('installed package', failures.map((f) => f.reason.message).join('\n\n'));
   }
+
+  // README code: every complete ```ts block compiles against the tarball and the "Testing your
+  // host" Vitest block passes (scripts/check-readme.js). A project of its own, after the others.
+  await checkReadmeBlocks({ root, tarball, workDir, step });
 } catch (error) {
   process.stderr.write(`${error instanceof CheckFailure ? error.message : error.stack}\n`);
   process.exitCode = 1;
