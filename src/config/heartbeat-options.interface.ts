@@ -3,6 +3,7 @@ import { type RuntimeAdapterOption } from '../adapter/runtime-adapter.interface.
 /**
  * Options of `HeartbeatModule.forRoot()` / `forRootAsync()`. Every option left out falls back to
  * its environment variable read through `ConfigService` (so `.env` files work), then to its default.
+ * A key that is not one of these fails the bootstrap, naming the closest option.
  */
 export interface HeartbeatModuleOptions {
   /**
