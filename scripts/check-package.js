@@ -255,7 +255,8 @@ try {
   }
 
   // README code: every complete ```ts block compiles against the tarball and the "Testing your
-  // host" Vitest block passes (scripts/check-readme.js). A project of its own, after the others.
+  // host" Jest and Vitest blocks pass (scripts/check-readme.js). A project of its own, after the
+  // others.
   await checkReadmeBlocks({ root, tarball, workDir, step });
 } catch (error) {
   process.stderr.write(`${error instanceof CheckFailure ? error.message : error.stack}\n`);

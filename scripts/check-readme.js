@@ -2,8 +2,9 @@
 // ```ts fragment) becomes a file in a fresh project that installed the packed tarball, and
 // `tsc` must compile them all with strict settings. A block marked `file=NAME` is written under
 // that name, so blocks can import one another as a host's files do (`./app.module.js`); the
-// others get numbered names. The Vitest block of "Testing your host" then runs with Vitest on
-// the compiled output, in a project whose .env points the host at a platform that is not there.
+// others get numbered names. The Jest and Vitest blocks of "Testing your host" then run, with
+// Jest (ESM mode) and Vitest on the compiled output, in a project whose .env points the host at
+// a platform that is not there.
 // Used by check-package.js; silent on success.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,11 +23,12 @@ export const README_PACKAGES = [
   'rxjs@^7',
   'reflect-metadata@^0.2',
   'vitest@^4',
-  '@jest/globals@^30',
+  'jest@^30',
 ];
 
-/** The README block that runs as a test; it must exist and be named so. */
+/** The README blocks that run as tests; they must exist and be named so. */
 const VITEST_BLOCK = 'agent.vitest.spec.ts';
+const JEST_BLOCK = 'agent.jest.spec.ts';
 
 /** A .env a developer might have: the test must not use any of it. */
 const DEVELOPER_ENV = [
@@ -57,7 +59,7 @@ export function typeScriptBlocks(markdown) {
 
 /**
  * Writes the README's complete blocks into a fresh project at `workDir/readme` beside the
- * tarball, type-checks and compiles them, and runs the Vitest block. `step(name, command, args,
+ * tarball, type-checks and compiles them, and runs the Jest and Vitest blocks. `step(name, command, args,
  * cwd)` runs one command and throws a described failure.
  */
 export async function checkReadmeBlocks({ root, tarball, workDir, step }) {
@@ -68,7 +70,9 @@ export async function checkReadmeBlocks({ root, tarball, workDir, step }) {
   const names = complete.map((block) => block.name);
   const duplicate = names.find((name, index) => names.indexOf(name) !== index);
   if (duplicate) throw new Error(`README: two blocks are named ${duplicate}`);
-  if (!names.includes(VITEST_BLOCK)) throw new Error(`README: no block named ${VITEST_BLOCK}`);
+  for (const test of [JEST_BLOCK, VITEST_BLOCK]) {
+    if (!names.includes(test)) throw new Error(`README: no block named ${test}`);
+  }
   for (const block of complete) await writeFile(join(project, block.name), block.code);
 
   await writeFile(
@@ -104,6 +108,22 @@ export async function checkReadmeBlocks({ root, tarball, workDir, step }) {
     'readme: TypeScript blocks compile',
     process.execPath,
     [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
+    project,
+  );
+  await step(
+    'readme: the Jest block passes',
+    process.execPath,
+    [
+      '--experimental-vm-modules',
+      join(project, 'node_modules/jest/bin/jest.js'),
+      '--rootDir',
+      'build',
+      '--testEnvironment',
+      'node',
+      '--transform',
+      '{}',
+      JEST_BLOCK.replace(/\.ts$/, '.js'),
+    ],
     project,
   );
   await step(
