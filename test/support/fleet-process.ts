@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       NestFactory.createApplicationContext(
         hostModule({
           platformUrl,
-          workspaceId: `ws-fleet-${i}`,
+          workspaceId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
           intervalMs: Number(intervalMs),
           requestTimeoutMs: 20_000,
           configsDir: dir,
