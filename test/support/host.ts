@@ -80,11 +80,14 @@ export async function startHost(
   simulator: PlatformSimulator,
   options: HostOptions = {},
 ): Promise<TestHost> {
-  const { customize = (builder) => builder, imports = [], ...moduleOptions } = options;
+  const {
+    customize = (builder) => builder,
+    imports = [],
+    token: given,
+    ...moduleOptions
+  } = options;
   const token =
-    options.token === undefined
-      ? simulator.issueToken(moduleOptions.workspaceId ?? WORKSPACE_ID)
-      : options.token;
+    given === undefined ? simulator.issueToken(moduleOptions.workspaceId ?? WORKSPACE_ID) : given;
   const dir = await tempDir();
   const writeToken = (value: string) => writeFile(join(dir.path, '.auth_token'), value);
   if (token !== null) await writeToken(token);
