@@ -52,7 +52,7 @@ describe('messages', () => {
 
   it('no token file at all: one warning with the path and what to do, no "token file has not changed" every cycle', async () => {
     platform.issueToken(WORKSPACE_ID); // the platform now demands a token the host does not have
-    host = await startHost(platform);
+    host = await startHost(platform, { token: null });
     await runTicks(host, 3);
 
     assert.deepEqual(
@@ -86,6 +86,30 @@ describe('messages', () => {
     );
     assert.equal(explained.length, 6, 'every failure is still there at debug level');
     assert.equal(host.scheduler.stats.failed, 3);
+    assert.equal(host.delegations.stats.listFailures, 3);
+  });
+
+  it('no token file while the platform has issued none: beats accepted, the listing rejected, still one warning', async () => {
+    host = await startHost(platform, { token: null });
+    await runTicks(host, 3);
+
+    assert.deepEqual(
+      platform.requests.map((r) => [r.endpoint, r.status]).sort(),
+      [
+        ['delegations', 401],
+        ['delegations', 401],
+        ['delegations', 401],
+        ['heartbeat', 200],
+        ['heartbeat', 200],
+        ['heartbeat', 200],
+      ],
+      'heartbeats pass without a token until one is issued; the listing always needs one',
+    );
+    const warnings = loud(host.logs.lines);
+    assert.equal(warnings.length, 1, warnings.map((line) => line.message).join('\n'));
+    assert.ok(
+      warnings[0].message.startsWith(`No token file at ${join(host.configsDir, '.auth_token')}; `),
+    );
     assert.equal(host.delegations.stats.listFailures, 3);
   });
 
