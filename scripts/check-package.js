@@ -79,10 +79,10 @@ import { PlatformSimulator } from 'nestjs-workspace-heartbeat/testing';
 
 const platform = new PlatformSimulator();
 await platform.start();
-platform.addWorkspace({ id: 'ws-smoke' });
+platform.addWorkspace({ id: '00000000-0000-4000-8000-00000000a5e1' });
 Object.assign(process.env, {
   PLATFORM_URL: platform.url,
-  WORKSPACE_ID: 'ws-smoke',
+  WORKSPACE_ID: '00000000-0000-4000-8000-00000000a5e1',
   CONFIGS_DIR: process.cwd(),
   DELEGATION_RESULTS_FILE: 'results.jsonl',
   HEARTBEAT_INTERVAL_MS: '3600000',
@@ -112,7 +112,7 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   const health = app.get(HeartbeatHealthIndicator).isHealthy();
-  const status = platform.workspace('ws-smoke')?.status;
+  const status = platform.workspace('00000000-0000-4000-8000-00000000a5e1')?.status;
   if (scheduler.stats.accepted !== 1 || health.heartbeat.status !== 'up' || status !== 'online') {
     throw new Error(
       'expected one accepted beat: ' +
