@@ -1,0 +1,34 @@
+import { after, before, describe, it } from 'node:test';
+import { runScenario } from './runner.js';
+import { scenarios } from './scenarios/index.js';
+import type { PlatformTarget } from './target.js';
+
+/** Which scenarios a run holds: those that need the short liveness window, or the others. */
+export type Selection = 'liveness' | 'rest' | 'all';
+
+/**
+ * Registers the conformance scenarios as node:test tests against the target `open` starts.
+ * Scenarios run one at a time: they share the target's agent stub and its settings.
+ */
+export function conformanceSuite(
+  title: string,
+  open: () => Promise<PlatformTarget>,
+  selection: Selection = 'all',
+): void {
+  describe(title, () => {
+    let target: PlatformTarget;
+    before(async () => {
+      target = await open();
+    });
+    after(() => target?.close());
+    for (const scenario of scenarios) {
+      const wanted =
+        selection === 'all' || (selection === 'liveness') === (scenario.liveness === true);
+      if (!wanted) continue;
+      it(scenario.name, async (t) => {
+        const outcome = await runScenario(target, scenario);
+        if (outcome) t.skip(`cannot be produced on the ${target.name} target: ${outcome.skipped}`);
+      });
+    }
+  });
+}
