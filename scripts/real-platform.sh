@@ -19,8 +19,8 @@ MSG
 fi
 # inside the namespace there is no network: build first
 npm run build:all
-specs=$(find build/test/real-platform -name '*.spec.js' | sort)
+specs=$(find build/test/real-platform -name "*.spec.js" | sort)
 # shellcheck disable=SC2086
-REMOTE_LIVENESS_STALE_AFTER=90 "$RUN" -- node --test --test-reporter=spec $specs
+REMOTE_LIVENESS_STALE_AFTER=90 "$RUN" -- node --test --test-concurrency=1 --test-reporter=spec $specs
 REMOTE_LIVENESS_STALE_AFTER=3 "$RUN" -- node --test --test-reporter=spec \
   build/test/real-platform/conformance.spec.js

@@ -23,7 +23,7 @@ export async function runScenario(target: PlatformTarget, scenario: Scenario): P
         if (outcome) return outcome;
       } catch (error) {
         const text = error instanceof Error ? error.message : String(error);
-        throw new Error(`step ${index + 1} ${JSON.stringify(step)}:\n${text}`);
+        throw new Error(`step ${index + 1} ${JSON.stringify(step)}:\n${text}`, { cause: error });
       }
     }
     return undefined;
@@ -92,7 +92,10 @@ class ScenarioRun {
           mismatches(value, answer.headers[name.toLowerCase()], this.vars, `header ${name}`),
         ),
       ];
-      if (found.length) throw new Error(`${found.join('\n')}\nanswer: ${answer.status} ${answer.text.slice(0, 600)}`);
+      if (found.length)
+        throw new Error(
+          `${found.join('\n')}\nanswer: ${answer.status} ${answer.text.slice(0, 600)}`,
+        );
       for (const [alias, key] of Object.entries(step.save ?? {})) {
         const value = (answer.body as Record<string, unknown>)[key];
         if (typeof value !== 'string') throw new Error(`answer has no string ${key} to save`);
@@ -126,8 +129,11 @@ class ScenarioRun {
     } else if ('eventFraming' in step) {
       const stream = this.stream(step.eventFraming);
       await stream.until((s) => s.lines.length > 0, 'first line');
-      const bad = stream.lines.filter((l) => l !== '' && l !== ': ping' && !l.startsWith('data: {'));
-      if (stream.lines[0] !== ': ping') throw new Error(`first line ${JSON.stringify(stream.lines[0])}`);
+      const bad = stream.lines.filter(
+        (l) => l !== '' && l !== ': ping' && !l.startsWith('data: {'),
+      );
+      if (stream.lines[0] !== ': ping')
+        throw new Error(`first line ${JSON.stringify(stream.lines[0])}`);
       if (bad.length) throw new Error(`unexpected lines ${JSON.stringify(bad)}`);
     }
     return undefined;
@@ -136,8 +142,11 @@ class ScenarioRun {
   async close(): Promise<void> {
     for (const stream of this.streams.values()) stream.close();
     // the agent stub is shared by every scenario: leave it answering as it started
-    if (this.agentChanged) await this.target.configureAgent({ reply: null, delayMs: 0, status: 200 });
-    await new Promise<void>((resolve) => (this.hangup ? this.hangup.close(() => resolve()) : resolve()));
+    if (this.agentChanged)
+      await this.target.configureAgent({ reply: null, delayMs: 0, status: 200 });
+    await new Promise<void>((resolve) =>
+      this.hangup ? this.hangup.close(() => resolve()) : resolve(),
+    );
     this.hangup?.closeAllConnections();
   }
 
@@ -157,9 +166,7 @@ class ScenarioRun {
     if (typeof value === 'string') return fill(value, this.vars) as T;
     if (Array.isArray(value)) return value.map((v: unknown) => this.fillDeep(v)) as T;
     if (typeof value === 'object' && value !== null)
-      return Object.fromEntries(
-        Object.entries(value).map(([k, v]) => [k, this.fillDeep(v)]),
-      ) as T;
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.fillDeep(v)])) as T;
     return value;
   }
 

@@ -8,14 +8,15 @@ export type Selection = 'liveness' | 'rest' | 'all';
 
 /**
  * Registers the conformance scenarios as node:test tests against the target `open` starts.
- * Scenarios run one at a time: they share the target's agent stub and its settings.
+ * Scenarios run one at a time, as they share the target's agent stub and its settings; the
+ * liveness ones, which leave the agent alone and mostly wait for the sweep, run together.
  */
 export function conformanceSuite(
   title: string,
   open: () => Promise<PlatformTarget>,
   selection: Selection = 'all',
 ): void {
-  describe(title, () => {
+  describe(title, { concurrency: selection === 'liveness' }, () => {
     let target: PlatformTarget;
     before(async () => {
       target = await open();

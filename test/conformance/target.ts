@@ -65,7 +65,8 @@ export function realTarget(): PlatformTarget | undefined {
     url,
     adminToken,
     agentUrl,
-    livenessStaleAfterMs: (Number.isInteger(staleSeconds) && staleSeconds > 0 ? staleSeconds : 90) * 1000,
+    livenessStaleAfterMs:
+      (Number.isInteger(staleSeconds) && staleSeconds > 0 ? staleSeconds : 90) * 1000,
     // the server's remote-liveness sweep runs every 15 s; not configurable
     sweepIntervalMs: 15_000,
     async configureAgent(settings) {
@@ -87,7 +88,11 @@ export function realTarget(): PlatformTarget | undefined {
         .split('\n')
         .filter(Boolean)
         .map((line) => {
-          const raw = JSON.parse(line) as { path: string; headers: Record<string, string>; body: string };
+          const raw = JSON.parse(line) as {
+            path: string;
+            headers: Record<string, string>;
+            body: string;
+          };
           let body: unknown = raw.body;
           try {
             body = JSON.parse(raw.body);

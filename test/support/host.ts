@@ -70,7 +70,7 @@ export interface HostOptions extends HeartbeatModuleOptions {
  * at bootstrap, then nothing) and autoStart is off, so each test drives exactly what it asserts.
  */
 export async function startHost(
-  simulator: PlatformSimulator,
+  simulator: Pick<PlatformSimulator, 'url'>,
   options: HostOptions = {},
 ): Promise<TestHost> {
   const { customize = (builder) => builder, token, imports = [], ...moduleOptions } = options;

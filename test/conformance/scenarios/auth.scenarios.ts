@@ -108,7 +108,9 @@ export const authScenarios: Scenario[] = [
           status: 200,
           body: {
             jsonrpc: '2.0',
-            result: { parts: [{ kind: 'text', text: 'stub reply to: Delegation results are ready' }] },
+            result: {
+              parts: [{ kind: 'text', text: 'stub reply to: Delegation results are ready' }],
+            },
           },
         },
       },
@@ -120,7 +122,10 @@ export const authScenarios: Scenario[] = [
     steps: [
       { create: 'a' },
       { issueToken: 'ta', for: 'a' },
-      { send: { method: 'GET', path: '/workspaces/{a}' }, expect: { status: 200, body: { id: '{a}' } } },
+      {
+        send: { method: 'GET', path: '/workspaces/{a}' },
+        expect: { status: 200, body: { id: '{a}' } },
+      },
     ],
   },
 ];

@@ -80,7 +80,11 @@ export const delegationScenarios: Scenario[] = [
           },
         ]),
       },
-      { awaitEvent: 's', type: 'DELEGATION_SENT', data: { delegation_id: '{did}', target_id: '{b}' } },
+      {
+        awaitEvent: 's',
+        type: 'DELEGATION_SENT',
+        data: { delegation_id: '{did}', target_id: '{b}' },
+      },
       { awaitEvent: 's', type: 'DELEGATION_STATUS', data: { delegation_id: '{did}' } },
       {
         awaitEvent: 's',
@@ -217,7 +221,11 @@ export const delegationScenarios: Scenario[] = [
   },
   {
     name: 'record/update: a failure marks the request row and writes no result row',
-    covers: ['delegations: record/update path', 'delegations: failure rows', 'events: DELEGATION_*'],
+    covers: [
+      'delegations: record/update path',
+      'delegations: failure rows',
+      'events: DELEGATION_*',
+    ],
     steps: [
       ...pair,
       { openEvents: 's', of: 'a', as: 't', expect: 200 },
@@ -290,7 +298,10 @@ export const delegationScenarios: Scenario[] = [
     covers: ['delegations: listing', 'delegations: /delegate path', 'ids'],
     steps: [
       ...pair,
-      { send: { method: 'GET', path: '/workspaces/{a}/delegations', as: 't' }, expect: { status: 200, body: [] } },
+      {
+        send: { method: 'GET', path: '/workspaces/{a}/delegations', as: 't' },
+        expect: { status: 200, body: [] },
+      },
       {
         send: { method: 'GET', path: '/workspaces/{unknown}/delegations', as: 'admin' },
         expect: { status: 200, body: [] },

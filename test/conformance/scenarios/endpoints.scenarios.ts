@@ -23,12 +23,30 @@ export const endpointScenarios: Scenario[] = [
     steps: [
       { create: 'a' },
       { issueToken: 't', for: 'a' },
-      { send: notify('a', { message: 'Delegation completed: x', type: 'delegation_result' }), expect: { status: 200, body: { status: 'sent' } } },
-      { send: notify('a', { message: 'x', type: 'no-such-type' }), expect: { status: 200, body: { status: 'sent' } } },
-      { send: notify('a', { type: 'delegation_result' }), expect: { status: 400, body: { error: 'message is required' } } },
-      { send: notify('a', { message: '' }), expect: { status: 400, body: { error: 'message is required' } } },
-      { send: notify('unknown', { message: 'x' }, 'admin'), expect: { status: 404, body: { error: 'workspace not found' } } },
-      { send: { ...notify('a', { message: 'x' }, 'admin'), path: '/workspaces/not-a-uuid/notify' }, expect: { status: 404 } },
+      {
+        send: notify('a', { message: 'Delegation completed: x', type: 'delegation_result' }),
+        expect: { status: 200, body: { status: 'sent' } },
+      },
+      {
+        send: notify('a', { message: 'x', type: 'no-such-type' }),
+        expect: { status: 200, body: { status: 'sent' } },
+      },
+      {
+        send: notify('a', { type: 'delegation_result' }),
+        expect: { status: 400, body: { error: 'message is required' } },
+      },
+      {
+        send: notify('a', { message: '' }),
+        expect: { status: 400, body: { error: 'message is required' } },
+      },
+      {
+        send: notify('unknown', { message: 'x' }, 'admin'),
+        expect: { status: 404, body: { error: 'workspace not found' } },
+      },
+      {
+        send: { ...notify('a', { message: 'x' }, 'admin'), path: '/workspaces/not-a-uuid/notify' },
+        expect: { status: 404 },
+      },
     ],
   },
   {
@@ -36,7 +54,10 @@ export const endpointScenarios: Scenario[] = [
     covers: ['a2a: answers'],
     steps: [
       { create: 'a' },
-      { send: selfMessage('a', 'wake up'), expect: { status: 200, body: { result: { kind: 'message' } } } },
+      {
+        send: selfMessage('a', 'wake up'),
+        expect: { status: 200, body: { result: { kind: 'message' } } },
+      },
       {
         agentLastRequest: {
           body: {
@@ -59,9 +80,16 @@ export const endpointScenarios: Scenario[] = [
     name: 'the self-message of an unknown workspace is 404; of a non-UUID id a server error',
     covers: ['a2a: answers', 'ids'],
     steps: [
-      { send: selfMessage('unknown'), expect: { status: 404, body: { error: 'workspace not found' } } },
       {
-        send: { ...selfMessage('unknown'), path: '/workspaces/ws-1/a2a', headers: { 'X-Workspace-ID': 'ws-1' } },
+        send: selfMessage('unknown'),
+        expect: { status: 404, body: { error: 'workspace not found' } },
+      },
+      {
+        send: {
+          ...selfMessage('unknown'),
+          path: '/workspaces/ws-1/a2a',
+          headers: { 'X-Workspace-ID': 'ws-1' },
+        },
         expect: { status: 500 },
       },
     ],
@@ -72,7 +100,10 @@ export const endpointScenarios: Scenario[] = [
     steps: [
       { create: 'a' },
       { produce: 'paused', in: 'a' },
-      { send: selfMessage('a'), expect: { status: 503, body: { error: 'workspace has no URL', status: 'paused' } } },
+      {
+        send: selfMessage('a'),
+        expect: { status: 503, body: { error: 'workspace has no URL', status: 'paused' } },
+      },
     ],
   },
   {
@@ -81,7 +112,10 @@ export const endpointScenarios: Scenario[] = [
     steps: [
       { create: 'a' },
       { produce: 'budgetExceeded', in: 'a' },
-      { send: selfMessage('a'), expect: { status: 402, body: { error: 'workspace budget limit exceeded' } } },
+      {
+        send: selfMessage('a'),
+        expect: { status: 402, body: { error: 'workspace budget limit exceeded' } },
+      },
     ],
   },
   {
@@ -89,7 +123,10 @@ export const endpointScenarios: Scenario[] = [
     covers: ['a2a: answers'],
     steps: [
       { create: 'a', agent: 'unreachable' },
-      { send: selfMessage('a'), expect: { status: 502, body: { error: 'failed to reach workspace agent' } } },
+      {
+        send: selfMessage('a'),
+        expect: { status: 502, body: { error: 'failed to reach workspace agent' } },
+      },
     ],
   },
   {
@@ -106,7 +143,10 @@ export const endpointScenarios: Scenario[] = [
     steps: [
       { create: 'a' },
       { produce: 'busyRetryAfter', in: 'a' },
-      { send: selfMessage('a'), expect: { status: 503, headers: { 'retry-after': any.nonEmptyString } } },
+      {
+        send: selfMessage('a'),
+        expect: { status: 503, headers: { 'retry-after': any.nonEmptyString } },
+      },
     ],
   },
 ];

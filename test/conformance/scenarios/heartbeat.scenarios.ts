@@ -13,7 +13,10 @@ export const heartbeatScenarios: Scenario[] = [
       { send: beat('a', { active_tasks: 2, uptime_seconds: 7, error_rate: 0.05 }), expect: OK },
       {
         send: { method: 'GET', path: '/workspaces/{a}' },
-        expect: { status: 200, body: { active_tasks: 2, uptime_seconds: 7, last_error_rate: 0.05 } },
+        expect: {
+          status: 200,
+          body: { active_tasks: 2, uptime_seconds: 7, last_error_rate: 0.05 },
+        },
       },
       { send: { ...beat('a'), body: { workspace_id: '{a}' } }, expect: OK },
       {
@@ -98,7 +101,11 @@ export const heartbeatScenarios: Scenario[] = [
       { issueToken: 't', for: 'a' },
       { openEvents: 's', of: 'a', as: 't', expect: 200 },
       { send: beat('a', { active_tasks: 1, uptime_seconds: 42 }, 't'), expect: OK },
-      { awaitEvent: 's', type: 'WORKSPACE_HEARTBEAT', data: { active_tasks: 1, uptime_seconds: 42 } },
+      {
+        awaitEvent: 's',
+        type: 'WORKSPACE_HEARTBEAT',
+        data: { active_tasks: 1, uptime_seconds: 42 },
+      },
       { eventFraming: 's' },
     ],
   },

@@ -19,7 +19,11 @@ export const statusScenarios: Scenario[] = [
   },
   {
     name: 'a wedged runtime degrades an online workspace; the next beat without it recovers',
-    covers: ['status: wedged -> degraded', 'status: degraded -> online', 'events: WORKSPACE_DEGRADED'],
+    covers: [
+      'status: wedged -> degraded',
+      'status: degraded -> online',
+      'events: WORKSPACE_DEGRADED',
+    ],
     steps: [
       { create: 'a' },
       { issueToken: 't', for: 'a' },
@@ -55,11 +59,18 @@ export const statusScenarios: Scenario[] = [
   },
   {
     name: 'under status_mgmt the error rate neither degrades nor recovers, but a wedge still degrades',
-    covers: ['status: status_mgmt', 'status: metadata stored after the status', 'status: beat without metadata clears it'],
+    covers: [
+      'status: status_mgmt',
+      'status: metadata stored after the status',
+      'status: beat without metadata clears it',
+    ],
     steps: [
       { create: 'a' },
       { send: beat('a', { runtime_metadata: metadata('status_mgmt') }), expect: OK },
-      { send: beat('a', { error_rate: 0.9, runtime_metadata: metadata('status_mgmt') }), expect: OK },
+      {
+        send: beat('a', { error_rate: 0.9, runtime_metadata: metadata('status_mgmt') }),
+        expect: OK,
+      },
       { statusOf: 'a', is: 'online' },
       { send: beat('a', { ...wedged, runtime_metadata: metadata('status_mgmt') }), expect: OK },
       { statusOf: 'a', is: 'degraded' },
@@ -77,7 +88,10 @@ export const statusScenarios: Scenario[] = [
     covers: ['status: metadata stored after the status'],
     steps: [
       { create: 'a' },
-      { send: beat('a', { error_rate: 0.9, runtime_metadata: metadata('status_mgmt') }), expect: OK },
+      {
+        send: beat('a', { error_rate: 0.9, runtime_metadata: metadata('status_mgmt') }),
+        expect: OK,
+      },
       { statusOf: 'a', is: 'degraded' },
       { send: beat('a', { runtime_metadata: metadata('status_mgmt') }), expect: OK },
       { statusOf: 'a', is: 'degraded' },
@@ -140,7 +154,11 @@ export const statusScenarios: Scenario[] = [
   },
   {
     name: 'without beats an online workspace turns offline after the liveness window; a beat brings it back',
-    covers: ['status: offline after the window', 'status: offline -> online', 'events: WORKSPACE_OFFLINE'],
+    covers: [
+      'status: offline after the window',
+      'status: offline -> online',
+      'events: WORKSPACE_OFFLINE',
+    ],
     liveness: true,
     steps: [
       { create: 'a' },
