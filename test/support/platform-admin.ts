@@ -59,7 +59,12 @@ export class PlatformAdminClient {
         res.on('error', reject);
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: parseJson(text) });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text,
+            body: parseJson(text),
+          });
         });
       });
       req.on('error', reject);
@@ -168,7 +173,9 @@ function expectStatus(
   what: string,
 ): Record<string, unknown> {
   if (answer.status !== status || typeof answer.body !== 'object' || answer.body === null)
-    throw new Error(`${what}: expected ${status}, got ${answer.status} ${answer.text.slice(0, 300)}`);
+    throw new Error(
+      `${what}: expected ${status}, got ${answer.status} ${answer.text.slice(0, 300)}`,
+    );
   return answer.body as Record<string, unknown>;
 }
 
