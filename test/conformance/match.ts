@@ -77,6 +77,20 @@ export const any = {
     predicate(`a string starting with ${JSON.stringify(prefix)}`, (v, vars) =>
       typeof v === 'string' ? v.startsWith(fill(prefix, vars)) : false,
     ),
+  /** A string holding JSON that matches `expected`. */
+  jsonText: (expected: Expected): Matcher => ({
+    description: `JSON text matching ${JSON.stringify(expected)}`,
+    check(actual, vars, path) {
+      if (typeof actual !== 'string') return [`${path}: expected JSON text, got ${show(actual)}`];
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(actual);
+      } catch {
+        return [`${path}: expected JSON text, got ${show(actual)}`];
+      }
+      return mismatches(expected, parsed, vars, `${path}(parsed)`);
+    },
+  }),
   oneOf: (...values: unknown[]) =>
     predicate(`one of ${JSON.stringify(values)}`, (v) => values.includes(v)),
   /** An array of exactly `length` elements, each matching `element` when given. */

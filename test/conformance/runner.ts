@@ -40,6 +40,7 @@ class ScenarioRun {
   private readonly streams = new Map<string, EventStream>();
   private readonly client: PlatformAdminClient;
   private hangup?: Server;
+  private busyReply?: string;
   private agentChanged = false;
 
   constructor(private readonly target: PlatformTarget) {
@@ -73,6 +74,8 @@ class ScenarioRun {
     } else if ('produce' in step) {
       const result = await this.target.produce(step.produce, this.get(step.in));
       if (result) return { skipped: result.cannot };
+    } else if ('busyAgentReplies' in step) {
+      this.busyReply = step.busyAgentReplies;
     } else if ('agentReplies' in step) {
       this.agentChanged = true;
       await this.target.configureAgent(step.agentReplies);
@@ -186,7 +189,7 @@ class ScenarioRun {
     if (kind === 'none') return undefined;
     if (kind === 'unreachable') return 'http://localhost:1';
     // the platform must see a host name, not an IP literal, as registration demands
-    this.hangup ??= await listenHangingUp();
+    this.hangup ??= await listenBusy(() => this.busyReply);
     const address = this.hangup.address();
     if (!address || typeof address === 'string') throw new Error('hang-up agent has no port');
     return `http://localhost:${address.port}`;
@@ -217,8 +220,32 @@ class ScenarioRun {
   }
 }
 
-/** An A2A agent that accepts every connection and closes it without an answer. */
-function listenHangingUp(): Promise<Server> {
-  const server = createServer((req) => req.socket.destroy());
+/**
+ * An A2A agent that closes every connection without an answer while `reply()` is undefined, and
+ * answers a JSON-RPC message with that text once it is set.
+ */
+function listenBusy(reply: () => string | undefined): Promise<Server> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const text = reply();
+      if (text === undefined) return req.socket.destroy();
+      let id: unknown = null;
+      try {
+        id = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: unknown }).id;
+      } catch {
+        // not JSON-RPC: answer with a null id
+      }
+      const message = {
+        kind: 'message',
+        role: 'agent',
+        messageId: 'busy',
+        parts: [{ kind: 'text', text }],
+      };
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: id ?? null, result: message }));
+    });
+  });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }

@@ -32,8 +32,11 @@ export type AgentKind =
   | 'none'
   /** a URL nobody listens on */
   | 'unreachable'
-  /** a local server that closes every connection without answering */
-  | 'hangup';
+  /**
+   * a local agent that closes every connection without answering (the platform takes it as
+   * busy) until a `busyAgentReplies` step makes it answer
+   */
+  | 'busy';
 
 /** One step: setup, request, or observation. */
 export type Step =
@@ -47,6 +50,8 @@ export type Step =
   | { remove: string }
   | { produce: Situation; in: string }
   | { agentReplies: AgentSettings }
+  /** the `busy` agent of this scenario answers from now on, with this text */
+  | { busyAgentReplies: string }
   /** `save` maps an alias to a top-level string field of the answer's body */
   | { send: Request; expect: Expectation; save?: Record<string, string> }
   | { statusOf: string; is: string }

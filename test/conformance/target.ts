@@ -21,7 +21,8 @@ export interface AgentRequest {
  * Situations some scenarios need that no workspace endpoint produces: each target says how it
  * makes them (the real server through its admin API, the simulator through its own helpers).
  */
-export type Situation = 'paused' | 'hibernated' | 'budgetExceeded' | 'busyRetryAfter';
+export type Situation =
+  'paused' | 'hibernated' | 'budgetExceeded' | 'busyRetryAfter' | 'rateLimited';
 
 /** A platform the conformance scenarios run against: the real server or the simulator. */
 export interface PlatformTarget {
@@ -118,6 +119,12 @@ export function realTarget(): PlatformTarget | undefined {
             'POST /workspaces/<id>/hibernate answers 200 but the server cannot store the ' +
             'intermediate status "hibernating" (not in its workspace_status enum), so the ' +
             'workspace stays online; the idle monitor uses the same code path',
+        };
+      } else if (situation === 'rateLimited') {
+        return {
+          cannot:
+            'the limit counts every request from the client address, and the run wrapper raises ' +
+            'it (RATE_LIMIT) so that the suite itself never trips it',
         };
       } else {
         return {

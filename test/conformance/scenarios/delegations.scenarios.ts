@@ -1,5 +1,5 @@
 import { any } from '../match.js';
-import type { Scenario, Step } from '../scenario.js';
+import { beat, OK, type Scenario, type Step } from '../scenario.js';
 
 const row = {
   id: any.uuid,
@@ -143,6 +143,47 @@ export const delegationScenarios: Scenario[] = [
           summary: 'Delegating to {b}',
           response_preview: any.absent,
         }),
+      },
+    ],
+  },
+  {
+    name: "/delegate: a busy target queues the delegation; the target's next beat delivers it and completes the result row only",
+    covers: ['delegations: /delegate path', 'delegations: queued'],
+    steps: [
+      { create: 'a' },
+      { create: 'b', agent: 'busy' },
+      { issueToken: 't', for: 'a' },
+      delegate('Busy task'),
+      {
+        awaitListing: 'a',
+        as: 't',
+        until: any.rowsWhere('delegation_id', '{did}', [
+          {
+            ...row,
+            target_id: '{b}',
+            status: 'queued',
+            summary: any.startsWith('Delegation queued'),
+            response_preview: any.jsonText({ queued: true, delegation_id: '{did}' }),
+          },
+          { ...row, target_id: '{b}', status: 'queued', summary: 'Delegating to {b}' },
+        ]),
+      },
+      { busyAgentReplies: 'late answer' },
+      { send: beat('b', { active_tasks: 0 }), expect: OK },
+      // the result row turns completed in place; the request row stays queued
+      {
+        awaitListing: 'a',
+        as: 't',
+        until: any.rowsWhere('delegation_id', '{did}', [
+          {
+            ...row,
+            target_id: '{b}',
+            status: 'completed',
+            summary: 'Delegation completed (late answer)',
+            response_preview: 'late answer',
+          },
+          { ...row, target_id: '{b}', status: 'queued', summary: 'Delegating to {b}' },
+        ]),
       },
     ],
   },

@@ -133,7 +133,7 @@ export const endpointScenarios: Scenario[] = [
     name: 'an agent that hangs up is taken as busy: the self-message is queued (202)',
     covers: ['a2a: answers'],
     steps: [
-      { create: 'a', agent: 'hangup' },
+      { create: 'a', agent: 'busy' },
       { send: selfMessage('a'), expect: { status: 202, body: { queued: true } } },
     ],
   },

@@ -45,6 +45,15 @@ export const heartbeatScenarios: Scenario[] = [
     ],
   },
   {
+    name: 'over the rate limit a beat is refused with 429',
+    covers: ['heartbeat: answers'],
+    steps: [
+      { create: 'a' },
+      { produce: 'rateLimited', in: 'a' },
+      { send: beat('a'), expect: { status: 429 } },
+    ],
+  },
+  {
     name: 'a beat for an unknown workspace is accepted and changes nothing',
     covers: ['heartbeat: answers'],
     steps: [
