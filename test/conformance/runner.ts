@@ -125,11 +125,13 @@ class ScenarioRun {
       if (stream.status !== step.expect)
         throw new Error(`events: expected ${step.expect}, got ${stream.status}`);
     } else if ('awaitEvent' in step) {
-      const stream = this.stream(step.awaitEvent);
-      const fits = (e: { type: string; data: unknown }) =>
-        e.type === step.type &&
-        (step.data === undefined || mismatches(step.data, e.data, this.vars).length === 0);
-      await stream.until((s) => s.events.some(fits), `${step.type} event`);
+      const fits = this.eventFilter(step.type, step.data);
+      await this.stream(step.awaitEvent).until((s) => s.events.some(fits), `${step.type} event`);
+    } else if ('noEvent' in step) {
+      const unexpected = this.stream(step.noEvent).events.filter(
+        this.eventFilter(step.type, step.data),
+      );
+      if (unexpected.length) throw new Error(`unexpected events ${JSON.stringify(unexpected)}`);
     } else if ('eventFraming' in step) {
       const stream = this.stream(step.eventFraming);
       await stream.until((s) => s.lines.length > 0, 'first line');
@@ -164,6 +166,12 @@ class ScenarioRun {
     const stream = this.streams.get(alias);
     if (!stream) throw new Error(`no event stream ${alias}`);
     return stream;
+  }
+
+  private eventFilter(type: string, data: Expected) {
+    return (event: { type: string; data: unknown }) =>
+      event.type === type &&
+      (data === undefined || mismatches(data, event.data, this.vars).length === 0);
   }
 
   private fillDeep<T>(value: T): T {

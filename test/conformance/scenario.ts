@@ -63,6 +63,8 @@ export type Step =
   | { agentLastRequest: Expected }
   | { openEvents: string; of: string; as: As; expect: number }
   | { awaitEvent: string; type: string; data?: Expected }
+  /** no event of this type (and data) has arrived on the stream so far */
+  | { noEvent: string; type: string; data?: Expected }
   /** every line so far is a `: ping` comment, a `data: {json}` line, or blank */
   | { eventFraming: string };
 

@@ -117,6 +117,66 @@ export const authScenarios: Scenario[] = [
     ],
   },
   {
+    name: 'the self-message: no caller is trusted; another workspace as caller needs its own token',
+    covers: ['auth: self-message', 'a2a: answers'],
+    steps: [
+      { create: 'a' },
+      { create: 'b' },
+      { issueToken: 'tb', for: 'b' },
+      {
+        send: { method: 'POST', path: '/workspaces/{a}/a2a', body: messageSend('from nobody') },
+        expect: { status: 200, body: { jsonrpc: '2.0' } },
+      },
+      {
+        send: {
+          method: 'POST',
+          path: '/workspaces/{a}/a2a',
+          headers: { 'X-Workspace-ID': '{b}' },
+          body: messageSend('from b'),
+        },
+        expect: { status: 401, body: { error: 'missing caller auth token' } },
+      },
+      {
+        send: {
+          method: 'POST',
+          path: '/workspaces/{a}/a2a',
+          as: { authorization: 'Bearer not-a-token' },
+          headers: { 'X-Workspace-ID': '{b}' },
+          body: messageSend('from b'),
+        },
+        expect: { status: 401, body: { error: 'invalid caller auth token' } },
+      },
+      {
+        send: {
+          method: 'POST',
+          path: '/workspaces/{a}/a2a',
+          as: 'tb',
+          headers: { 'X-Workspace-ID': '{b}' },
+          body: messageSend('from b'),
+        },
+        expect: { status: 200, body: { jsonrpc: '2.0' } },
+      },
+      {
+        send: {
+          method: 'POST',
+          path: '/workspaces/{a}/a2a',
+          headers: { 'X-Workspace-ID': 'system:cron' },
+          body: messageSend('spoofed'),
+        },
+        expect: { status: 403, body: { error: 'invalid caller ID' } },
+      },
+      {
+        send: {
+          method: 'POST',
+          path: '/workspaces/{a}/a2a',
+          headers: { 'X-Workspace-ID': '{a}' },
+          body: 'not json',
+        },
+        expect: { status: 400, body: { error: 'invalid JSON' } },
+      },
+    ],
+  },
+  {
     name: 'reading a workspace needs no token',
     covers: ['auth: workspace open'],
     steps: [

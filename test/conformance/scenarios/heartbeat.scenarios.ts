@@ -103,11 +103,12 @@ export const heartbeatScenarios: Scenario[] = [
     ],
   },
   {
-    name: 'every accepted beat is announced on the workspace stream',
-    covers: ['events: WORKSPACE_HEARTBEAT'],
+    name: 'every accepted beat is announced on the workspace stream, framed as SSE without replay',
+    covers: ['events: WORKSPACE_HEARTBEAT', 'events: framing'],
     steps: [
       { create: 'a' },
       { issueToken: 't', for: 'a' },
+      { send: beat('a', { uptime_seconds: 41 }, 't'), expect: OK },
       { openEvents: 's', of: 'a', as: 't', expect: 200 },
       { send: beat('a', { active_tasks: 1, uptime_seconds: 42 }, 't'), expect: OK },
       {
@@ -115,6 +116,8 @@ export const heartbeatScenarios: Scenario[] = [
         type: 'WORKSPACE_HEARTBEAT',
         data: { active_tasks: 1, uptime_seconds: 42 },
       },
+      // no replay: what happened before the stream opened never arrives
+      { noEvent: 's', type: 'WORKSPACE_HEARTBEAT', data: { uptime_seconds: 41 } },
       { eventFraming: 's' },
     ],
   },
