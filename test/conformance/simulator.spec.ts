@@ -1,0 +1,19 @@
+import { simulatorTarget } from './simulator-target.js';
+import { conformanceSuite } from './suite.js';
+
+/** Where the simulator still answers differently from the real server (scenario -> how). */
+const knownDifferences: Record<string, string> = {
+  'monthly_spend is stored; zero means no update':
+    'the simulator has no GET /workspaces/<id>/budget (404)',
+  'the self-message of a paused workspace is 503 (it has no URL)':
+    'the simulator answers A2A itself (200) for a workspace without a URL, whatever its status',
+};
+
+// Two simulators: the real server's liveness window for every scenario that must not see a
+// workspace go offline mid-way, and a short one so the offline scenarios end in about a second.
+conformanceSuite('conformance on the simulator', () => simulatorTarget(), 'rest', knownDifferences);
+conformanceSuite(
+  'conformance on the simulator (liveness)',
+  () => simulatorTarget({ livenessStaleAfterMs: 1_000, sweepIntervalMs: 200 }),
+  'liveness',
+);
