@@ -33,6 +33,19 @@ async function listingUntil(
   throw new Error('the delegation never settled on the platform');
 }
 
+/** The text of the first message the agent stub received that satisfies `wanted`. */
+async function agentMessageUntil(wanted: (text: string) => boolean): Promise<string> {
+  for (let i = 0; i < 150; i++) {
+    for (const request of await target!.agentRequests()) {
+      const body = request.body as { params?: { message?: { parts?: { text?: unknown }[] } } };
+      const text = body?.params?.message?.parts?.[0]?.text;
+      if (typeof text === 'string' && wanted(text)) return text;
+    }
+    await sleep(200);
+  }
+  throw new Error('the agent never received the expected message');
+}
+
 describe('HeartbeatModule against the real platform server', { skip: !target }, () => {
   let platform: PlatformTarget;
   let admin: PlatformAdminClient;
@@ -40,6 +53,8 @@ describe('HeartbeatModule against the real platform server', { skip: !target }, 
   let source: string;
   let worker: string;
   let token: string;
+  /** The self-message of the delivery test, for the test after it. */
+  let wake: string | undefined;
 
   before(() => {
     platform = target!;
@@ -130,7 +145,21 @@ describe('HeartbeatModule against the real platform server', { skip: !target }, 
     assert.equal(of(viaRecord)[0].status, 'completed');
     assert.equal(of(viaRecord)[0].response_preview, 'All 12 tests written');
     assert.equal(records.length, 2);
+
+    // the agent was woken through the platform, naming both results
+    wake = await agentMessageUntil(
+      (text) => text.includes(viaDelegate.slice(0, 8)) && text.includes(viaRecord.slice(0, 8)),
+    );
   });
+
+  it(
+    'the wake names the results without quoting what the other agent wrote',
+    { todo: 'module defect: the self-message quotes the result row summary (hostile-input issue)' },
+    () => {
+      assert.ok(wake, 'runs after the delivery test');
+      assert.doesNotMatch(wake, /stub reply to|All 12 tests written/);
+    },
+  );
 
   it('a failed delegation reaches the results file once, with its error', async () => {
     await startModule();
