@@ -1,5 +1,5 @@
 import { conformanceSuite } from '../conformance/suite.js';
-import { realTarget } from '../conformance/target.js';
+import { realTarget } from '../conformance/real-target.js';
 
 const target = realTarget();
 if (target) {
