@@ -20,7 +20,10 @@ fi
 # inside the namespace there is no network: build first
 npm run build:all
 specs=$(find build/test/real-platform -name "*.spec.js" | sort)
+status=0
 # shellcheck disable=SC2086
-REMOTE_LIVENESS_STALE_AFTER=90 "$RUN" -- node --test --test-concurrency=1 --test-reporter=spec $specs
+REMOTE_LIVENESS_STALE_AFTER=90 "$RUN" -- node --test --test-concurrency=1 --test-reporter=spec $specs ||
+  status=$?
 REMOTE_LIVENESS_STALE_AFTER=3 "$RUN" -- node --test --test-reporter=spec \
-  build/test/real-platform/conformance.spec.js
+  build/test/real-platform/conformance.spec.js || status=$?
+exit "$status"
