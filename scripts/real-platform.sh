@@ -21,6 +21,7 @@ fi
 npm run build:all
 specs=$(find build/test/real-platform -name "*.spec.js" | sort)
 status=0
+# one spec file at a time: the module tests count the heartbeats in the server log
 # shellcheck disable=SC2086
 REMOTE_LIVENESS_STALE_AFTER=90 "$RUN" -- node --test --test-concurrency=1 --test-reporter=spec $specs ||
   status=$?
