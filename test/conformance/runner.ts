@@ -24,7 +24,9 @@ export async function runScenario(target: PlatformTarget, scenario: Scenario): P
         if (outcome) return outcome;
       } catch (error) {
         const text = error instanceof Error ? error.message : String(error);
-        throw new Error(`step ${index + 1} ${JSON.stringify(step)}:\n${text}`, { cause: error });
+        const shown = JSON.stringify(step);
+        const brief = shown.length > 400 ? `${shown.slice(0, 400)}…` : shown;
+        throw new Error(`step ${index + 1} ${brief}:\n${text}`, { cause: error });
       }
     }
     return undefined;

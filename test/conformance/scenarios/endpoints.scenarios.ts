@@ -95,6 +95,18 @@ export const endpointScenarios: Scenario[] = [
     ],
   },
   {
+    name: 'a self-message body over 1 MiB is cut there and refused as invalid JSON',
+    covers: ['a2a: answers'],
+    steps: [
+      { create: 'a' },
+      {
+        send: selfMessage('a', 'x'.repeat(1024 * 1024)),
+        expect: { status: 400, body: { error: 'invalid JSON' } },
+      },
+      { send: selfMessage('a', 'x'.repeat(1000 * 1000)), expect: { status: 200 } },
+    ],
+  },
+  {
     name: 'the self-message of a paused workspace is 503 (it has no URL)',
     covers: ['a2a: answers'],
     steps: [

@@ -26,6 +26,14 @@ export const heartbeatScenarios: Scenario[] = [
     ],
   },
   {
+    name: 'the server itself sets no size limit on a beat',
+    covers: ['heartbeat: answers'],
+    steps: [
+      { create: 'a' },
+      { send: beat('a', { sample_error: 'x'.repeat(2 * 1024 * 1024) }), expect: OK },
+    ],
+  },
+  {
     name: 'unknown body fields are ignored',
     covers: ['heartbeat: body'],
     steps: [{ create: 'a' }, { send: beat('a', { flavour: 'mint', extra: { x: 1 } }), expect: OK }],
