@@ -40,7 +40,7 @@ export class EventStream {
   }
 
   /** Waits until `predicate` holds for the lines or events received, at most `timeoutMs`. */
-  async until(predicate: (stream: EventStream) => boolean, what: string, timeoutMs = 10_000) {
+  async until(predicate: (stream: EventStream) => boolean, what: string, timeoutMs = 30_000) {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this)) {
       const left = deadline - Date.now();
