@@ -42,7 +42,7 @@ class ScenarioRun {
   private readonly tokenIds = new Map<string, { ws: string; id: string }>();
   private readonly streams = new Map<string, EventStream>();
   private readonly client: PlatformAdminClient;
-  private hangup?: Server;
+  private busyAgent?: Server;
   private busyReply?: string;
   private agentChanged = false;
 
@@ -154,9 +154,9 @@ class ScenarioRun {
     if (this.agentChanged)
       await this.target.configureAgent({ reply: null, delayMs: 0, status: 200 });
     await new Promise<void>((resolve) =>
-      this.hangup ? this.hangup.close(() => resolve()) : resolve(),
+      this.busyAgent ? this.busyAgent.close(() => resolve()) : resolve(),
     );
-    this.hangup?.closeAllConnections();
+    this.busyAgent?.closeAllConnections();
   }
 
   private get(alias: string): string {
@@ -201,8 +201,8 @@ class ScenarioRun {
     if (kind === 'none') return undefined;
     if (kind === 'unreachable') return 'http://localhost:1';
     // the platform must see a host name, not an IP literal, as registration demands
-    this.hangup ??= await listenBusy(() => this.busyReply);
-    const address = this.hangup.address();
+    this.busyAgent ??= await listenBusy(() => this.busyReply);
+    const address = this.busyAgent.address();
     if (!address || typeof address === 'string') throw new Error('hang-up agent has no port');
     return `http://localhost:${address.port}`;
   }
