@@ -153,10 +153,12 @@ class ScenarioRun {
     // the agent stub is shared by every scenario: leave it answering as it started
     if (this.agentChanged)
       await this.target.configureAgent({ reply: null, delayMs: 0, status: 200 });
-    await new Promise<void>((resolve) =>
-      this.busyAgent ? this.busyAgent.close(() => resolve()) : resolve(),
-    );
-    this.busyAgent?.closeAllConnections();
+    const agent = this.busyAgent;
+    if (agent) {
+      const closed = new Promise<void>((resolve) => agent.close(() => resolve()));
+      agent.closeAllConnections();
+      await closed;
+    }
   }
 
   private get(alias: string): string {
