@@ -50,8 +50,7 @@ interface Delegation {
 const statusArbitrary = fc.constantFrom<DelegationStatus>(
   'pending',
   'dispatched',
-  'received',
-  'in_progress',
+  'queued',
   'completed',
   'failed',
 );
