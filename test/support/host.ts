@@ -59,6 +59,13 @@ export interface TestHost {
   close(): Promise<void>;
 }
 
+/**
+ * The platform a host talks to: its URL and, for the default token, a way to issue one (the
+ * simulator has it; the real server's tests pass `token` themselves).
+ */
+export type HostPlatform = Pick<PlatformSimulator, 'url'> &
+  Partial<Pick<PlatformSimulator, 'issueToken'>>;
+
 export interface HostOptions extends HeartbeatModuleOptions {
   /** Extra modules the host imports (EventEmitterModule, …). */
   imports?: ModuleImport[];
@@ -77,14 +84,15 @@ export interface HostOptions extends HeartbeatModuleOptions {
  * at bootstrap, then nothing) and autoStart is off, so each test drives exactly what it asserts.
  */
 export async function startHost(
-  simulator: Pick<PlatformSimulator, 'url'>,
+  simulator: HostPlatform,
   options: HostOptions = {},
 ): Promise<TestHost> {
   const { customize = (builder) => builder, imports = [], ...moduleOptions } = options;
-  const token =
-    options.token === undefined
-      ? simulator.issueToken(moduleOptions.workspaceId ?? WORKSPACE_ID)
-      : options.token;
+  let token = options.token;
+  if (token === undefined) {
+    if (!simulator.issueToken) throw new Error('startHost: give a token for this platform');
+    token = simulator.issueToken(moduleOptions.workspaceId ?? WORKSPACE_ID);
+  }
   const dir = await tempDir();
   const writeToken = (value: string) => writeFile(join(dir.path, '.auth_token'), value);
   if (token !== null) await writeToken(token);
