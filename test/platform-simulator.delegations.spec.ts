@@ -344,6 +344,26 @@ describe('PlatformSimulator delegations', () => {
       assert.throws(() => c.sim.addDelegation(source, { id: row.id }), /already exists/);
     });
 
+    it('records a request row first, then finishes it through the agent path', async () => {
+      const id = c.sim.recordDelegation({ sourceId: source, targetId: target }, 'Write tests');
+      assert.deepEqual(
+        (await list()).map((r) => r.status),
+        ['dispatched'],
+      );
+      c.sim.completeDelegation(
+        { sourceId: source, targetId: target, delegationId: id },
+        'done',
+        'agent',
+      );
+      assert.deepEqual(
+        (await list()).map((r) => [r.status, r.target_id]),
+        [
+          ['completed', ''],
+          ['completed', target],
+        ],
+      );
+    });
+
     it('writes the helper shapes of both paths', async () => {
       const failed = c.sim.failDelegation({ sourceId: source, targetId: target }, 'nope');
       const agentFailed = c.sim.failDelegation(

@@ -56,6 +56,13 @@ export class PlatformDelegations {
     });
   }
 
+  /** Whether the source has a request row for the delegation. */
+  hasRequest(sourceId: string, delegationId: string): boolean {
+    return (this.bySource.get(sourceId) ?? []).some(
+      (row) => row.method === 'delegate' && row.delegation_id === delegationId,
+    );
+  }
+
   /** Sets status (and `error` when non-empty) on the source's request rows of the delegation. */
   markRequest(sourceId: string, delegationId: string, status: DelegationStatus, error = ''): void {
     for (const row of this.bySource.get(sourceId) ?? []) {

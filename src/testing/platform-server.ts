@@ -19,6 +19,7 @@ import {
   createWorkspaceRoute,
   deleteWorkspaceRoute,
   getWorkspaceRoute,
+  budgetRoute,
   listWorkspacesRoute,
   testTokenRoute,
   tokensRoute,
@@ -176,6 +177,8 @@ export class PlatformServer {
         return notifyRoute(ctx, exchange);
       case 'events':
         return eventsRoute(ctx, exchange);
+      case 'budget':
+        return budgetRoute(ctx, exchange);
       case 'unknown':
         return undefined;
     }

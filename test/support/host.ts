@@ -87,8 +87,13 @@ export async function startHost(
   simulator: HostPlatform,
   options: HostOptions = {},
 ): Promise<TestHost> {
-  const { customize = (builder) => builder, imports = [], ...moduleOptions } = options;
-  let token = options.token;
+  const {
+    customize = (builder) => builder,
+    imports = [],
+    token: given,
+    ...moduleOptions
+  } = options;
+  let token = given;
   if (token === undefined) {
     if (!simulator.issueToken) throw new Error('startHost: give a token for this platform');
     token = simulator.issueToken(moduleOptions.workspaceId ?? WORKSPACE_ID);
