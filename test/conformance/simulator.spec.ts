@@ -5,8 +5,6 @@ import { conformanceSuite } from './suite.js';
 const knownDifferences: Record<string, string> = {
   'the server itself sets no size limit on a beat':
     'the simulator answers 413 to a 2 MiB heartbeat; the real server accepts it',
-  'monthly_spend is stored; zero means no update':
-    'the simulator has no GET /workspaces/<id>/budget (404)',
   'the self-message of a paused workspace is 503 (it has no URL)':
     'the simulator answers A2A itself (200) for a workspace without a URL, whatever its status',
 };
