@@ -266,6 +266,16 @@ describe('PlatformSimulator delegations', () => {
       );
     });
 
+    it('never writes the result row for a reply holding NUL, which Postgres refuses', async () => {
+      const id = uuid();
+      await record(id);
+      await update(id, { status: 'completed', response_preview: 'a\u0000b' });
+      assert.deepEqual(
+        (await list()).map((r) => [r.summary, r.status]),
+        [[`Delegating to ${target}`, 'completed']],
+      );
+    });
+
     it('answers 400 to other statuses and bad bodies', async () => {
       const bad = await update(uuid(), { status: 'queued' });
       assert.deepEqual(

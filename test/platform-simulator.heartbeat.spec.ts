@@ -124,6 +124,10 @@ describe('PlatformSimulator heartbeat', () => {
       assert.deepEqual(statuses, [200, 200, 429]);
       const res = await limited.sendBeat();
       assert.equal(res.status, 429);
+      assert.deepEqual(
+        [res.headers.get('x-ratelimit-limit'), res.headers.get('x-ratelimit-remaining')],
+        ['2', '0'],
+      );
       assert.ok(Number(res.headers.get('retry-after')) >= 0);
       assert.equal(((await res.json()) as { error: string }).error, 'rate limit exceeded');
     });

@@ -253,6 +253,13 @@ describe('PlatformSimulator messaging', () => {
       assert.deepEqual([refused.status, await refused.json()], [500, { error: 'agent refused' }]);
     });
 
+    it('cuts a body over 1 MiB, so it answers 400 invalid JSON, and forwards nothing', async () => {
+      const big = send('x'.repeat(1024 * 1024));
+      const res = await a2a(big);
+      assert.deepEqual([res.status, await res.json()], [400, { error: 'invalid JSON' }]);
+      assert.equal(agent.requests.length, 0);
+    });
+
     it('answers 400 invalid JSON, 404 unknown, 500 for a non-UUID id', async () => {
       const cases: [unknown, string, number, string][] = [
         ['{bad', ws, 400, 'invalid JSON'],
