@@ -42,6 +42,12 @@ describe('PlatformSimulator heartbeat', () => {
       );
     });
 
+    it('matches field names case-insensitively, as Go decodes JSON', async () => {
+      const res = await c.post('/registry/heartbeat', { Workspace_ID: WS, ACTIVE_TASKS: 2 });
+      assert.equal(res.status, 200);
+      assert.equal(c.sim.workspace(WS)?.active_tasks, 2);
+    });
+
     it('treats null as an omitted field', async () => {
       const res = await c.post('/registry/heartbeat', {
         workspace_id: WS,
