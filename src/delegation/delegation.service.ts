@@ -43,6 +43,7 @@ export class DelegationService implements BeforeApplicationShutdown {
   private readonly wake: DelegationWake;
   private readonly listing = new FailureStreak(this.logger, 'Delegation check');
   private readonly writing = new FailureStreak(this.logger, 'Writing delegation results', 'error');
+  private readonly waitingForFile = new FailureStreak(this.logger, 'Taking the results file');
   private readonly counts = {
     listFailures: 0,
     malformedEntries: 0,
@@ -153,12 +154,17 @@ export class DelegationService implements BeforeApplicationShutdown {
     if (this.ledger.isOpen) return true;
     try {
       await this.onFile((ledger) => ledger.open());
+      this.waitingForFile.succeed();
       this.writing.succeed();
       return true;
     } catch (error) {
       if (error instanceof ResultsFileAbandonedError) return false;
-      if (error instanceof ResultsFileBusyError) this.counts.resultsFileBusy++;
-      else if (error instanceof ResultsFileRefusedError) this.counts.resultsFileRefused++;
+      if (error instanceof ResultsFileBusyError) {
+        this.counts.resultsFileBusy++;
+        this.waitingForFile.fail(error.message);
+        return false;
+      }
+      if (error instanceof ResultsFileRefusedError) this.counts.resultsFileRefused++;
       else this.counts.appendFailures++;
       this.writing.fail(
         `results could not be written to ${this.config.delegationResultsFile} (${describeFileError(error)}); they stay undelivered and are retried on the next check`,

@@ -169,6 +169,7 @@ export class ResultsLedger {
    * write meanwhile. The ledger cannot be used again.
    */
   async abandon(boundMs: number): Promise<void> {
+    if (this.abandoned) return;
     this.abandoned = true;
     this.abandonment.abort();
     if (this.inFlight.size > 0) {
