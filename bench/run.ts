@@ -17,6 +17,7 @@ import { delegationCheck } from './delegation-check.bench.js';
 import { latency } from './latency.bench.js';
 import { memory } from './memory.bench.js';
 import { perBeat } from './per-beat.bench.js';
+import { resultsFile } from './results-file.bench.js';
 import { type Benchmark } from './support/benchmark.js';
 import { collectGarbage } from './support/memory.js';
 import {
@@ -27,7 +28,15 @@ import {
   writeResults,
 } from './support/report.js';
 
-const BENCHMARKS: readonly Benchmark[] = [perBeat, delegationCheck, memory, cadence, latency, boot];
+const BENCHMARKS: readonly Benchmark[] = [
+  perBeat,
+  delegationCheck,
+  memory,
+  cadence,
+  latency,
+  boot,
+  resultsFile,
+];
 const RESULTS_FILE = new URL('../../bench/results.json', import.meta.url);
 
 async function main(): Promise<void> {
