@@ -35,9 +35,9 @@ describe('DelegationRowMerger', () => {
     const merger = new DelegationRowMerger(SELF, 60_000);
     const { ready } = merger.merge([reply('the answer'), request('completed')], never, 0);
     assert.equal(ready.length, 1);
-    assert.equal(ready[0]!.response_preview, 'the answer');
-    assert.equal(ready[0]!.target_id, TARGET);
-    assert.equal(ready[0]!.status, 'completed');
+    assert.equal(ready[0].response_preview, 'the answer');
+    assert.equal(ready[0].target_id, TARGET);
+    assert.equal(ready[0].status, 'completed');
   });
 
   it('delivers a result row written before its request row is marked (the /delegate path)', () => {
@@ -54,8 +54,8 @@ describe('DelegationRowMerger', () => {
     assert.deepEqual([before.ready.length, before.waiting], [0, 1]);
     const late = merger.merge([request('completed')], never, 6_000);
     assert.equal(late.ready.length, 1);
-    assert.equal(late.ready[0]!.summary, NO_REPLY_SUMMARY);
-    assert.equal(late.ready[0]!.response_preview, '');
+    assert.equal(late.ready[0].summary, NO_REPLY_SUMMARY);
+    assert.equal(late.ready[0].response_preview, '');
   });
 
   it('delivers the reply when the result row arrives within the bound', () => {
@@ -70,8 +70,8 @@ describe('DelegationRowMerger', () => {
     const idless = { source_id: SELF, summary: 'Delegation failed', status: 'failed', error: 'x' };
     const { ready } = merger.merge([idless, request('failed', { error: 'agent down' })], never, 0);
     assert.equal(ready.length, 1);
-    assert.equal(ready[0]!.status, 'failed');
-    assert.equal(ready[0]!.error, 'agent down');
+    assert.equal(ready[0].status, 'failed');
+    assert.equal(ready[0].error, 'agent down');
   });
 
   it('a foreign row reusing our id neither hides nor replaces our result', () => {
@@ -79,7 +79,7 @@ describe('DelegationRowMerger', () => {
     const foreign = reply('evil text', { source_id: OTHER });
     const merged = merger.merge([foreign, reply('ours'), request('completed')], never, 0);
     assert.equal(merged.ready.length, 1);
-    assert.equal(merged.ready[0]!.response_preview, 'ours');
+    assert.equal(merged.ready[0].response_preview, 'ours');
     assert.equal(merged.foreign.get(ID), OTHER);
   });
 

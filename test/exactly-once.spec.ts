@@ -258,7 +258,7 @@ describe('exactly-once delivery on a full disk (tmpfs)', () => {
       resultsFile,
       first.map((r) => r.delegation_id),
     );
-    assert.match(host.logs.matching('error', 'could not be written')[0]!.message, /ENOSPC/);
+    assert.match(host.logs.matching('error', 'could not be written')[0].message, /ENOSPC/);
     await host.delegations.whenWakeSettled();
 
     execFileSync('mount', ['-o', 'remount,size=1m', point]);
@@ -304,7 +304,7 @@ describe('results file handling', () => {
 
     assert.deepEqual(await host.delegations.check(), []);
     assert.equal(host.delegations.stats.resultsFileRefused, 1);
-    assert.match(host.logs.matching('error', 'symbolic link')[0]!.message, /symbolic link/);
+    assert.match(host.logs.matching('error', 'symbolic link')[0].message, /symbolic link/);
     assert.equal(await readFile(elsewhere, 'utf8'), '');
     assert.equal(platform.count('a2a'), 0);
 

@@ -54,7 +54,7 @@ function hostModule(options: ResultsHostOptions): DynamicModule {
 }
 
 async function main(): Promise<void> {
-  const options = JSON.parse(process.argv[2]!) as ResultsHostOptions;
+  const options = JSON.parse(process.argv[2]) as ResultsHostOptions;
   const app = await NestFactory.createApplicationContext(hostModule(options), {
     logger: ['error', 'warn'],
   });

@@ -110,8 +110,8 @@ export function watchWakes(platform: PlatformSimulator, resultsFile: () => strin
       const named: string[] = [];
       for (const { text, wholeIds } of wakes) {
         for (const match of text.matchAll(/Delegation (\S{8})/g)) {
-          assert.ok(wholeIds.has(match[1]!), `woken for ${match[1]} before it was whole on disk`);
-          named.push(match[1]!);
+          assert.ok(wholeIds.has(match[1]), `woken for ${match[1]} before it was whole on disk`);
+          named.push(match[1]);
         }
       }
       return named;
