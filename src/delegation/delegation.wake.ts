@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { type Logger } from '@nestjs/common';
 import { type HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { HEARTBEAT_EVENTS } from '../events/heartbeat-events.js';
-import { type HeartbeatConfig } from '../heartbeat/heartbeat-options.interface.js';
+import { type HeartbeatConfig } from '../config/heartbeat-options.interface.js';
 import { type PlatformClient } from '../platform/platform.client.js';
 import { PlatformClosedError, describePlatformError } from '../platform/platform.errors.js';
 import { workspacePath } from '../platform/platform-paths.js';
