@@ -4,7 +4,7 @@
  * `fork(thisFile, [JSON.stringify(options)])`; see {@link ResultsHostOptions}.
  *
  * Messages to the parent: `{ kind: 'ready' }` once the app is initialised, `{ kind: 'checked',
- * ids }` after each check the parent asked for (`'check'`), and `{ kind: 'closed', closeMs }`
+ * ids }` after each check the parent asked for (`'check'`) and the wake it started, and `{ kind: 'closed', closeMs }`
  * once `app.close()` resolved after the parent sent `'close'`; then the process exits at once,
  * even when a file operation of the module never returned.
  */
@@ -63,9 +63,10 @@ async function main(): Promise<void> {
     new Promise<void>((resolve) => process.send!(message, () => resolve()));
   process.on('message', (message) => {
     if (message === 'check') {
-      void delegations
-        .check()
-        .then((results) => send({ kind: 'checked', ids: results.map((r) => r.delegation_id) }));
+      void delegations.check().then(async (results) => {
+        await delegations.whenWakeSettled();
+        await send({ kind: 'checked', ids: results.map((r) => r.delegation_id) });
+      });
     } else if (message === 'close') {
       const startedAt = performance.now();
       void app.close().then(async () => {
