@@ -32,14 +32,14 @@ describe('HeartbeatScheduler against the platform simulator', () => {
     assert.equal(platform.workspace(WORKSPACE_ID)?.status, 'online');
   });
 
-  it('posts the heartbeat body of SPEC §2, field for field', async () => {
+  it('posts the heartbeat body of docs/protocol.md, field for field', async () => {
     host = await startHost(platform);
     assert.equal(await host.scheduler.beat(), true);
     const beat = beats()[0];
     assert.equal(beat.method, 'POST');
     assert.equal(beat.path, '/registry/heartbeat');
     assert.equal(beat.headers['content-type'], 'application/json');
-    assert.equal(beat.headers.authorization, undefined);
+    assert.equal(beat.headers.authorization, `Bearer ${host.token}`);
     assert.deepEqual(Object.keys(beat.body as object), [
       'workspace_id',
       'error_rate',

@@ -1,5 +1,5 @@
 /**
- * One test per defect of the Python seed (SPEC §5). Each asserts on what the platform received
+ * One test per defect of the Python seed. Each asserts on what the platform received
  * and fails on the seed's behaviour.
  */
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import { readResults } from './support/results-file.js';
 import { tempDir } from './support/temp-dir.js';
 import { until } from './support/until.js';
 
-describe('seed defects (SPEC §5)', () => {
+describe('seed defects', () => {
   let platform: PlatformSimulator;
   let host: TestHost | undefined;
 
@@ -202,8 +202,8 @@ describe('seed defects (SPEC §5)', () => {
   });
 
   it('defect 10: a failed parent lookup is not cached', async () => {
-    platform.addWorkspace({ id: 'ws-lead', name: 'Team Lead' });
-    platform.addWorkspace({ id: WORKSPACE_ID, name: 'Worker', parent_id: 'ws-lead' });
+    const lead = platform.addWorkspace({ name: 'Team Lead' });
+    platform.addWorkspace({ id: WORKSPACE_ID, name: 'Worker', parent_id: lead.id });
     host = await startHost(platform);
     platform.fault('workspace', { status: 503, times: 1 });
     finished();
@@ -280,7 +280,7 @@ describe('seed defects (SPEC §5)', () => {
   });
 
   it('defect 12: a token file that is a directory is a counted failure; beats go on without a token', async () => {
-    host = await startHost(platform);
+    host = await startHost(platform, { token: null });
     await mkdir(join(host.configsDir, '.auth_token'));
     assert.equal(await host.scheduler.beat(), true);
     assert.equal(platform.received('heartbeat')[0].headers.authorization, undefined);
