@@ -47,6 +47,8 @@ describe('exactly-once delivery under process faults', () => {
     platform = await startPlatform({ id: WORKSPACE_ID, name: 'Worker' });
     dir = await tempDir();
     resultsFile = join(dir.path, 'results.jsonl');
+    // The listing and notify need the workspace's token once it has one.
+    await writeFile(join(dir.path, '.auth_token'), platform.issueToken(WORKSPACE_ID));
   });
 
   afterEach(async () => {
