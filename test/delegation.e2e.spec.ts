@@ -63,7 +63,7 @@ describe('DelegationService against the platform simulator', () => {
     assert.equal(
       selfMessageText(),
       'Delegation results are ready. Review them and take appropriate action:\n' +
-        `- [completed] Delegation ${delegation.delegation_id!.slice(0, 8)}: Write the release notes` +
+        `- [completed] Delegation ${delegation.delegation_id!.slice(0, 8)} to ws-writer` +
         '\n\nReport results using send_message_to_user to notify the user.',
     );
     assert.deepEqual(platform.received('notify')[0].body, {

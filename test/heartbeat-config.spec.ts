@@ -20,6 +20,7 @@ describe('resolveHeartbeatConfig', () => {
       selfMessageCooldownMs: 60_000,
       selfMessageTimeoutMs: 120_000,
       maxSeenDelegationIds: 200,
+      resultRowWaitMs: 60_000,
       autoStart: true,
       phaseJitter: false,
       adapter: undefined,

@@ -78,6 +78,7 @@ export const heartbeatEnvSchema = z.object({
 export const heartbeatOptionsSchema = heartbeatEnvSchema.extend({
   selfMessageTimeoutMs: integerAtLeast(1).default(120_000),
   maxSeenDelegationIds: integerAtLeast(2).default(200),
+  resultRowWaitMs: integerAtLeast(0).default(60_000),
   autoStart: flag.default(true),
   phaseJitter: flag.default(false),
 });

@@ -64,6 +64,11 @@ export class PlatformClient implements BeforeApplicationShutdown {
     return !this.lifetime.signal.aborted;
   }
 
+  /** Aborts when `close()` is called; a fresh signal after each `open()`. */
+  get lifetimeSignal(): AbortSignal {
+    return this.lifetime.signal;
+  }
+
   /** Allows requests again after `close()`. */
   open(): void {
     if (!this.isOpen) this.lifetime = new AbortController();
