@@ -24,6 +24,21 @@ export default tseslint.config(
     },
   },
   {
+    // Fake timers (Jest's, Vitest's: @sinonjs/fake-timers) replace the global clocks only, so the
+    // module's scheduling, cooldowns and health must read those, never perf_hooks' own copy.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        ...['perf_hooks', 'node:perf_hooks'].map((name) => ({
+          name,
+          importNames: ['performance'],
+          message: 'Use the global performance: fake timers in host tests replace only that one.',
+        })),
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
