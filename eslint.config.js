@@ -3,7 +3,18 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', '.*-build/', 'node_modules/', 'qb-*.mjs'] },
+  {
+    // package-hosts/ are projects of their own, compiled and run against the packed tarball with
+    // their own dependencies by scripts/check-package.js.
+    ignores: [
+      'dist/',
+      'build/',
+      '.*-build/',
+      'node_modules/',
+      'qb-*.mjs',
+      'scripts/package-hosts/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
