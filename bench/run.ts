@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { boot } from './boot.bench.js';
 import { cadence } from './cadence.bench.js';
 import { delegationCheck } from './delegation-check.bench.js';
+import { fleet } from './fleet.bench.js';
 import { latency } from './latency.bench.js';
 import { memory } from './memory.bench.js';
 import { perBeat } from './per-beat.bench.js';
@@ -27,7 +28,15 @@ import {
   writeResults,
 } from './support/report.js';
 
-const BENCHMARKS: readonly Benchmark[] = [perBeat, delegationCheck, memory, cadence, latency, boot];
+const BENCHMARKS: readonly Benchmark[] = [
+  perBeat,
+  delegationCheck,
+  memory,
+  cadence,
+  latency,
+  boot,
+  fleet,
+];
 const RESULTS_FILE = new URL('../../bench/results.json', import.meta.url);
 
 async function main(): Promise<void> {

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import axios from 'axios';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DelegationService, HEARTBEAT_JOB_NAME, type RuntimeAdapter } from '../src/index.js';
+import { FixedRateTimer } from '../src/heartbeat/fixed-rate-timer.js';
 import { type PlatformSimulator } from '../src/testing/index.js';
 import { startHost, type TestHost, WORKSPACE_ID, startPlatform, closeAll } from './support/host.js';
 import { until } from './support/until.js';
@@ -222,37 +223,37 @@ describe('HeartbeatScheduler against the platform simulator', () => {
     assert.ok(platform.received('heartbeat').filter((r) => r.status === 200).length >= 5);
   });
 
-  it('with phaseJitter, sends the second beat after a random part of the interval', async (t) => {
+  it('with phaseJitter, starts the grid after a random part of the interval', async (t) => {
     host = await startHost(platform, { intervalMs: 400, phaseJitter: true });
     // Only the scheduler's draw: Nest's own id generator also reads Math.random.
     t.mock.method(Math, 'random', () => 0.25, { times: 1 });
-    // Measured from start(), not from the first beat's arrival, which a new connection delays.
-    const startedAt = Date.now();
+    // The timer's handling of a shorter first gap is covered in fixed-rate-timer.spec.ts.
+    const timerStart = t.mock.method(FixedRateTimer.prototype, 'start');
     host.scheduler.start();
-    await until(() => platform.count('heartbeat') >= 3, '3 beats');
-    const [second, third] = platform
-      .received('heartbeat')
-      .map((r) => r.receivedAt)
-      .slice(1);
-    assert.ok(
-      second - startedAt >= 99 && second - startedAt < 300,
-      `second beat ${second - startedAt} ms after start()`,
+    await until(() => platform.count('heartbeat') >= 1, 'the first beat');
+    assert.deepEqual(
+      timerStart.mock.calls.map((call) => call.arguments),
+      [[100]],
     );
-    assert.ok(third - second >= 390, `third beat after ${third - second} ms`);
   });
 
   it('is quiet at log level while healthy', async () => {
     host = await startHost(platform, {
-      intervalMs: 30,
       token: platform.issueToken(WORKSPACE_ID),
       adapter: { capabilities: () => ({ session: true }) },
     });
     const bootLines = host.logs.lines.length; // Nest's own start-up lines
+    // The first cycle through the job, the rest driven directly: a tick skipped because a busy
+    // machine kept a beat in flight for a whole interval is rightly loud, and not what this checks.
     host.scheduler.start();
     await until(
-      () => host!.scheduler.stats.accepted >= 5 && platform.count('delegations') >= 5,
-      '5 healthy cycles',
+      () => host!.scheduler.stats.accepted >= 1 && platform.count('delegations') >= 1,
+      'the first cycle',
     );
+    for (let cycle = 0; cycle < 4; cycle++) {
+      assert.equal(await host.scheduler.beat(), true);
+      await host.delegations.check();
+    }
     const loud = host.logs.lines
       .slice(bootLines)
       .filter((line) => ['log', 'warn', 'error', 'fatal'].includes(line.level));
@@ -297,9 +298,8 @@ describe('HeartbeatScheduler against the platform simulator', () => {
   it('gives up on a hanging platform after requestTimeoutMs', async () => {
     host = await startHost(platform, { requestTimeoutMs: 150 });
     platform.fault('heartbeat', { hang: true });
-    const started = Date.now();
+    // The platform never answers, so resolving at all means the timeout ended the request.
     assert.equal(await host.scheduler.beat(), false);
-    assert.ok(Date.now() - started < 1_000);
     assert.match(
       host.logs.matching('warn', 'Heartbeat failed')[0].message,
       /no answer within 150 ms/,
@@ -333,11 +333,10 @@ describe('HeartbeatScheduler against the platform simulator', () => {
     platform.fault('heartbeat', { hang: true });
     const inFlight = host.scheduler.beat();
     await until(() => platform.count('heartbeat') === 1, 'the hanging beat to arrive');
-    const started = Date.now();
+    // The beat would hang for a minute: stop() resolving now means it aborted it.
     await host.scheduler.stop();
     await host.scheduler.stop();
     assert.equal(await inFlight, false);
-    assert.ok(Date.now() - started < 1_000, 'stop() resolved within 1 s');
     const seen = platform.count('heartbeat') + platform.count('delegations');
     assert.equal(await host.scheduler.beat(), false);
     assert.deepEqual(await host.delegations.check(), []);

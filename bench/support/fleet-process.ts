@@ -1,8 +1,9 @@
 /**
  * A fleet of hosts, one Nest application with HeartbeatModule each, run in a process of its own
- * for test/fleet.spec.ts. Inside a test, node:test's async hooks track every promise, and for a
- * thousand apps that bookkeeping costs several times the fleet itself; out here the fleet runs as
- * hosts run it. Started with `fork(thisFile, [platformUrl, instances, intervalMs])`.
+ * for test/fleet.spec.ts and bench/fleet.bench.ts. Inside a test, node:test's async hooks track
+ * every promise, and for a thousand apps that bookkeeping costs several times the fleet itself;
+ * out here the fleet runs as hosts run it. Started with
+ * `fork(thisFile, [platformUrl, instances, intervalMs, 'jitter' | 'no-jitter'])`.
  *
  * Messages to the parent: `{ kind: 'started', startedAt }` right after every job was started in
  * one synchronous loop, and `{ kind: 'closed', ... }` with the fleet's counters once every app
@@ -35,6 +36,10 @@ export interface FleetStarted {
   startedAt: number;
 }
 
+/** The workspace id of the fleet's `index`-th instance (a UUID, as the platform requires). */
+const fleetWorkspaceId = (index: number): string =>
+  `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`;
+
 @Module({})
 class FleetHostModule {}
 
@@ -46,19 +51,19 @@ function hostModule(options: Parameters<typeof HeartbeatModule.forRoot>[0]): Dyn
 }
 
 async function main(): Promise<void> {
-  const [platformUrl, instances, intervalMs] = process.argv.slice(2);
+  const [platformUrl, instances, intervalMs, jitter] = process.argv.slice(2);
   const dir = await mkdtemp(join(tmpdir(), 'heartbeat-fleet-'));
   const apps: INestApplicationContext[] = await Promise.all(
     Array.from({ length: Number(instances) }, (_, i) =>
       NestFactory.createApplicationContext(
         hostModule({
           platformUrl,
-          workspaceId: `ws-fleet-${i}`,
+          workspaceId: fleetWorkspaceId(i),
           intervalMs: Number(intervalMs),
           requestTimeoutMs: 20_000,
           configsDir: dir,
           delegationResultsFile: join(dir, `results-${i}.jsonl`),
-          phaseJitter: true,
+          phaseJitter: jitter !== 'no-jitter',
           autoStart: false,
         }),
         { logger: false },
