@@ -2,10 +2,11 @@
 // installs the tarball in fresh temporary projects and runs a smoke test of every entry point in
 // each. ES module hosts (with the lowest peer versions our ranges admit, with the latest releases
 // of those majors, and with today's majors): import, type resolution, one accepted heartbeat, and
-// in the Nest 12 host a Vitest spec under fake timers. A Nest 11 CommonJS host laid out as
-// `nest new` makes it (scripts/package-hosts/commonjs): tsc with module commonjs, three accepted
-// heartbeats, and a Jest (ts-jest) spec under fake timers. Silent on success; on failure it prints
-// what failed with the output of the failing step and exits non-zero. Needs the npm registry.
+// in the Nest 12 host specs under fake timers in Vitest and in Jest's ES module mode. A Nest 11
+// CommonJS host laid out as `nest new` makes it (scripts/package-hosts/commonjs): tsc with module
+// commonjs, three accepted heartbeats, and a Jest (ts-jest) spec under fake timers. Silent on
+// success; on failure it prints what failed with the output of the failing step and exits
+// non-zero. Needs the npm registry.
 import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -69,8 +70,12 @@ const PEER_SETS = {
   ],
 };
 
-/** What an ES module host adds to run the Vitest spec of package-hosts/esm, by host. */
-const VITEST_TOOLS = { nest12: ['@nestjs/testing@^12', 'vitest@^4'] };
+/**
+ * What an ES module host adds to run the fake-timer specs of package-hosts/esm, by host: one for
+ * Vitest, one for Jest in its ES module mode.
+ */
+const TEST_RUNNER_TOOLS = { nest12: ['@nestjs/testing@^12', 'vitest@^4', 'jest@^30'] };
+const ESM_SPECS = ['heartbeat.spec.ts', 'heartbeat.jest.js'];
 
 /**
  * The CommonJS host: a Nest 11 app with the test setup `nest new` gives it (TypeScript 5, Jest
@@ -265,9 +270,10 @@ async function checkInstall(name, peers, tarball, workDir) {
   await writeFile(join(project, 'smoke.js'), SMOKE_SCRIPT);
   await writeFile(join(project, 'smoke-types.ts'), SMOKE_TYPES);
   await writeFile(join(project, 'tsconfig.json'), JSON.stringify(TSCONFIG));
-  const tools = VITEST_TOOLS[name] ?? [];
-  if (tools.length > 0)
-    await cp(join(HOSTS_DIR, 'esm/heartbeat.spec.ts'), join(project, 'heartbeat.spec.ts'));
+  const tools = TEST_RUNNER_TOOLS[name] ?? [];
+  if (tools.length > 0) {
+    for (const spec of ESM_SPECS) await cp(join(HOSTS_DIR, 'esm', spec), join(project, spec));
+  }
   await step(
     `${name}: npm install`,
     'npm',
@@ -286,6 +292,18 @@ async function checkInstall(name, peers, tarball, workDir) {
       `${name}: vitest, fake timers`,
       process.execPath,
       ['node_modules/vitest/vitest.mjs', 'run'],
+      project,
+    );
+    await step(
+      `${name}: jest (ES module mode), fake timers`,
+      process.execPath,
+      [
+        '--experimental-vm-modules',
+        'node_modules/jest/bin/jest.js',
+        '--ci',
+        '--testRegex',
+        'heartbeat\\.jest\\.js$',
+      ],
       project,
     );
   }
