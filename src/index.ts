@@ -1,3 +1,4 @@
+export * from './adapter/index.js';
 export * from './auth/index.js';
 export * from './config/index.js';
 export * from './delegation/index.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Logger } from '@nestjs/common';
 import { AuthService } from '../src/auth/auth.service.js';
-import { resolveHeartbeatConfig } from '../src/heartbeat/heartbeat.config.js';
+import { resolveHeartbeatConfig } from '../src/config/heartbeat-config.provider.js';
 import { CapturingLogger } from './support/capturing-logger.js';
 import { tempDir } from './support/temp-dir.js';
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HeartbeatConfigError, resolveHeartbeatConfig } from '../src/heartbeat/heartbeat.config.js';
+import { HeartbeatConfigError } from '../src/config/heartbeat-config.schema.js';
+import { resolveHeartbeatConfig } from '../src/config/heartbeat-config.provider.js';
 
 const required = { platformUrl: 'http://platform.test', workspaceId: 'ws-1' };
 const noEnv = () => undefined;

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { HEARTBEAT_CONFIG } from '../heartbeat/heartbeat.constants.js';
-import { type HeartbeatConfig } from '../heartbeat/heartbeat-options.interface.js';
+import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
+import { type HeartbeatConfig } from '../config/heartbeat-options.interface.js';
 
 /** Name of the token file inside `configsDir`, as the platform writes it. */
 export const TOKEN_FILE_NAME = '.auth_token';

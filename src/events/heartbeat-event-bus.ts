@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { EventEmitter2 } from '@nestjs/event-emitter';
-import { HEARTBEAT_CONFIG } from '../heartbeat/heartbeat.constants.js';
-import { type HeartbeatConfig } from '../heartbeat/heartbeat-options.interface.js';
+import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
+import { type HeartbeatConfig } from '../config/heartbeat-options.interface.js';
 import {
   type HeartbeatEventBase,
   type HeartbeatEventMap,

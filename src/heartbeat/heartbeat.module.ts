@@ -1,7 +1,14 @@
 import { HttpModule } from '@nestjs/axios';
-import { Module, type Provider } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { AdapterRegistry } from '../adapter/adapter.registry.js';
 import { AuthService } from '../auth/auth.service.js';
+import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
+import { heartbeatConfigProvider } from '../config/heartbeat-config.provider.js';
+import {
+  ConfigurableHeartbeatModule,
+  type HEARTBEAT_OPTIONS_TYPE,
+} from '../config/heartbeat.module-definition.js';
 import { DelegationService } from '../delegation/delegation.service.js';
 import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { AuthRetryInterceptor } from '../platform/auth-retry.interceptor.js';
@@ -9,23 +16,7 @@ import { HeartbeatMetrics } from '../metrics/heartbeat-metrics.js';
 import { PLATFORM_AXIOS_CONFIG } from '../platform/platform-axios.js';
 import { PlatformClient } from '../platform/platform.client.js';
 import { WedgeService } from '../wedge/wedge.service.js';
-import { AdapterRegistry } from './adapter/adapter.registry.js';
-import { resolveHeartbeatConfig } from './heartbeat.config.js';
-import { HEARTBEAT_CONFIG } from './heartbeat.constants.js';
-import {
-  ConfigurableHeartbeatModule,
-  HEARTBEAT_MODULE_OPTIONS,
-  type HEARTBEAT_OPTIONS_TYPE,
-} from './heartbeat.module-definition.js';
-import { type HeartbeatModuleOptions } from './heartbeat-options.interface.js';
 import { HeartbeatScheduler } from './heartbeat.scheduler.js';
-
-const configProvider: Provider = {
-  provide: HEARTBEAT_CONFIG,
-  inject: [HEARTBEAT_MODULE_OPTIONS, ConfigService],
-  useFactory: (options: HeartbeatModuleOptions | undefined, settings: ConfigService) =>
-    resolveHeartbeatConfig(options ?? {}, (name) => settings.get<unknown>(name)),
-};
 
 /**
  * Keeps this workspace known to its control-plane platform: heartbeats on a fixed rate, token
@@ -41,7 +32,7 @@ const configProvider: Provider = {
     HttpModule.register(PLATFORM_AXIOS_CONFIG),
   ],
   providers: [
-    configProvider,
+    heartbeatConfigProvider,
     HeartbeatEventBus,
     AuthService,
     WedgeService,

@@ -9,6 +9,9 @@ import {
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { isAxiosError } from 'axios';
+import { AdapterRegistry } from '../adapter/adapter.registry.js';
+import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
+import { type HeartbeatConfig } from '../config/heartbeat-options.interface.js';
 import { DelegationService } from '../delegation/delegation.service.js';
 import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { HEARTBEAT_EVENTS } from '../events/heartbeat-events.js';
@@ -21,20 +24,14 @@ import {
 import { HEARTBEAT_PATH } from '../platform/platform-paths.js';
 import { FailureStreak } from '../shared/failure-streak.js';
 import { WedgeService } from '../wedge/wedge.service.js';
-import { AdapterRegistry } from './adapter/adapter.registry.js';
 import { FixedRateTimer } from './fixed-rate-timer.js';
-import {
-  AGENT_RECYCLE_AFTER_FAILURES,
-  HEARTBEAT_CONFIG,
-  HEARTBEAT_JOB_NAME,
-} from './heartbeat.constants.js';
+import { AGENT_RECYCLE_AFTER_FAILURES, HEARTBEAT_JOB_NAME } from './heartbeat.constants.js';
 import {
   MISSING_SCHEDULE_MODULE,
   agentsRecycled,
   tickFailed,
   tickSkipped,
 } from './heartbeat.messages.js';
-import { type HeartbeatConfig } from './heartbeat-options.interface.js';
 import {
   type HeartbeatBody,
   type HeartbeatHealthSnapshot,

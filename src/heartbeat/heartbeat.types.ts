@@ -1,4 +1,4 @@
-import { type RuntimeMetadata } from './adapter/runtime-adapter.interface.js';
+import { type RuntimeMetadata } from '../adapter/runtime-adapter.interface.js';
 
 /** What `HeartbeatScheduler` has done since the application started. */
 export interface HeartbeatStats {

@@ -1,5 +1,5 @@
 import { type AxiosInstance, type AxiosRequestConfig } from 'axios';
-import { MAX_RESPONSE_BYTES } from '../heartbeat/heartbeat.constants.js';
+import { MAX_RESPONSE_BYTES } from './platform.constants.js';
 import { nodeHttpAdapter } from './node-http.adapter.js';
 
 /** The axios defaults the module's requests use; `PlatformClient` sets the rest per request. */

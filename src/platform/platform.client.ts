@@ -12,8 +12,8 @@ import {
 import { AuthService } from '../auth/auth.service.js';
 import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { type PlatformEndpoint } from '../events/heartbeat-events.js';
-import { HEARTBEAT_CONFIG } from '../heartbeat/heartbeat.constants.js';
-import { type HeartbeatConfig } from '../heartbeat/heartbeat-options.interface.js';
+import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
+import { type HeartbeatConfig } from '../config/heartbeat-options.interface.js';
 import { type NodeHttpAdapterOptions } from './node-http.adapter.js';
 import { trimAxiosDefaults } from './platform-axios.js';
 import { describePlatformPath } from './platform-paths.js';

@@ -1,5 +1,5 @@
 import { isAxiosError } from 'axios';
-import { MAX_RESPONSE_BYTES } from '../heartbeat/heartbeat.constants.js';
+import { MAX_RESPONSE_BYTES } from './platform.constants.js';
 
 /** A platform request the module gave up on for a reason of its own (not an HTTP answer). */
 export class PlatformRequestError extends Error {

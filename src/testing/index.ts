@@ -1,3 +1,8 @@
+export {
+  overrideHeartbeat,
+  type ProviderOverriding,
+  TEST_WORKSPACE_ID,
+} from './override-heartbeat.js';
 export { PlatformSimulator } from './platform-simulator.js';
 export type {
   DelegationStatus,

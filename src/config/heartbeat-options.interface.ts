@@ -1,4 +1,4 @@
-import { type RuntimeAdapterOption } from './adapter/runtime-adapter.interface.js';
+import { type RuntimeAdapterOption } from '../adapter/runtime-adapter.interface.js';
 
 /**
  * Options of `HeartbeatModule.forRoot()` / `forRootAsync()`. Every option left out falls back to

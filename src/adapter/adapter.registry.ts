@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { HEARTBEAT_CONFIG } from '../heartbeat.constants.js';
-import { type HeartbeatConfig } from '../heartbeat-options.interface.js';
+import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
+import { type HeartbeatConfig } from '../config/heartbeat-options.interface.js';
 import {
   type RuntimeAdapter,
   type RuntimeCapabilities,
