@@ -1,11 +1,8 @@
-import { type DynamicModule, Injectable, Module } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
-import {
-  HeartbeatModule,
-  type HeartbeatModuleOptions,
-  HeartbeatScheduler,
-} from 'nestjs-workspace-heartbeat';
+import { HeartbeatModule, HeartbeatScheduler } from 'nestjs-workspace-heartbeat';
 import { HeartbeatHealthIndicator } from 'nestjs-workspace-heartbeat/health';
 
 /**
@@ -27,17 +24,13 @@ export class AgentStatus {
 })
 class StatusModule {}
 
-/** The host's root module, as a Nest 11 CommonJS app writes it. */
-@Module({})
-export class AppModule {
-  static register(options: HeartbeatModuleOptions): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [
-        ScheduleModule.forRoot(),
-        HeartbeatModule.forRoot({ ...options, isGlobal: true }),
-        StatusModule,
-      ],
-    };
-  }
-}
+/** The host's root module, as a Nest 11 CommonJS app writes it: settings from the environment. */
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true }),
+    ScheduleModule.forRoot(),
+    HeartbeatModule.forRoot({ isGlobal: true }),
+    StatusModule,
+  ],
+})
+export class AppModule {}

@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { HeartbeatScheduler } from 'nestjs-workspace-heartbeat';
-import { PlatformSimulator } from 'nestjs-workspace-heartbeat/testing';
+import {
+  PlatformSimulator,
+  TEST_WORKSPACE_ID,
+  overrideHeartbeat,
+} from 'nestjs-workspace-heartbeat/testing';
 import { AppModule } from './app.module';
 
 // Jest's fake timers replace setImmediate too; the HTTP exchange with the simulator takes real
@@ -20,34 +21,27 @@ async function settled(scheduler: HeartbeatScheduler): Promise<void> {
 describe('HeartbeatModule under jest.useFakeTimers()', () => {
   let platform: PlatformSimulator;
   let moduleRef: TestingModule | undefined;
-  let dir: string;
 
   beforeEach(async () => {
     platform = new PlatformSimulator();
     await platform.start();
-    platform.addWorkspace({ id: 'ws-jest' });
-    dir = await mkdtemp(join(tmpdir(), 'jest-host-'));
+    platform.addWorkspace({ id: TEST_WORKSPACE_ID });
   });
 
   afterEach(async () => {
     await moduleRef?.close();
     jest.useRealTimers();
     await platform.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('beats at start and once per 30 s advanced', async () => {
     jest.useFakeTimers();
-    moduleRef = await Test.createTestingModule({
-      imports: [
-        AppModule.register({
-          platformUrl: platform.url,
-          workspaceId: 'ws-jest',
-          configsDir: dir,
-          delegationResultsFile: join(dir, 'results.jsonl'),
-        }),
-      ],
-    }).compile();
+    // The host's own AppModule, pointed at the simulator; the scheduler starts as in production.
+    moduleRef = await overrideHeartbeat(
+      Test.createTestingModule({ imports: [AppModule] }),
+      platform,
+      { autoStart: true },
+    ).compile();
     await moduleRef.init();
     const scheduler = moduleRef.get(HeartbeatScheduler);
     await settled(scheduler);

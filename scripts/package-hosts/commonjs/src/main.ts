@@ -18,16 +18,16 @@ async function main(): Promise<void> {
   await platform.start();
   platform.addWorkspace({ id: WORKSPACE_ID });
   const dir = await mkdtemp(join(tmpdir(), 'commonjs-host-'));
-  const app = await NestFactory.createApplicationContext(
-    AppModule.register({
-      platformUrl: platform.url,
-      workspaceId: WORKSPACE_ID,
-      configsDir: dir,
-      delegationResultsFile: join(dir, 'results.jsonl'),
-      intervalMs: 50,
-    }),
-    { logger: ['error', 'warn'] },
-  );
+  Object.assign(process.env, {
+    PLATFORM_URL: platform.url,
+    WORKSPACE_ID,
+    CONFIGS_DIR: dir,
+    DELEGATION_RESULTS_FILE: join(dir, 'results.jsonl'),
+    HEARTBEAT_INTERVAL_MS: '50',
+  });
+  const app = await NestFactory.createApplicationContext(AppModule, {
+    logger: ['error', 'warn'],
+  });
   try {
     const status = app.get(AgentStatus);
     const giveUpAt = Date.now() + GIVE_UP_AFTER_MS;
