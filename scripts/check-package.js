@@ -126,10 +126,10 @@ import { PlatformSimulator } from 'nestjs-workspace-heartbeat/testing';
 
 const platform = new PlatformSimulator();
 await platform.start();
-platform.addWorkspace({ id: 'ws-smoke' });
+platform.addWorkspace({ id: '00000000-0000-4000-8000-00000000c0de' });
 Object.assign(process.env, {
   PLATFORM_URL: platform.url,
-  WORKSPACE_ID: 'ws-smoke',
+  WORKSPACE_ID: '00000000-0000-4000-8000-00000000c0de',
   CONFIGS_DIR: process.cwd(),
   DELEGATION_RESULTS_FILE: 'results.jsonl',
   HEARTBEAT_INTERVAL_MS: '3600000',
@@ -159,7 +159,7 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   const health = app.get(HeartbeatHealthIndicator).isHealthy();
-  const status = platform.workspace('ws-smoke')?.status;
+  const status = platform.workspace('00000000-0000-4000-8000-00000000c0de')?.status;
   if (scheduler.stats.accepted !== 1 || health.heartbeat.status !== 'up' || status !== 'online') {
     throw new Error(
       'expected one accepted beat: ' +

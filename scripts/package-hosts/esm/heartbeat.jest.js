@@ -27,7 +27,7 @@ describe('HeartbeatModule under jest.useFakeTimers(), ES module mode', () => {
   beforeEach(async () => {
     platform = new PlatformSimulator();
     await platform.start();
-    platform.addWorkspace({ id: 'ws-jest-esm' });
+    platform.addWorkspace({ id: '00000000-0000-4000-8000-0000000000e2' });
     dir = await mkdtemp(join(tmpdir(), 'jest-esm-host-'));
   });
 
@@ -45,7 +45,7 @@ describe('HeartbeatModule under jest.useFakeTimers(), ES module mode', () => {
         ScheduleModule.forRoot(),
         HeartbeatModule.forRoot({
           platformUrl: platform.url,
-          workspaceId: 'ws-jest-esm',
+          workspaceId: '00000000-0000-4000-8000-0000000000e2',
           configsDir: dir,
           delegationResultsFile: join(dir, 'results.jsonl'),
         }),

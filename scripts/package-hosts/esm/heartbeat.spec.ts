@@ -26,7 +26,7 @@ describe('HeartbeatModule under vi.useFakeTimers()', () => {
   beforeEach(async () => {
     platform = new PlatformSimulator();
     await platform.start();
-    platform.addWorkspace({ id: 'ws-vitest' });
+    platform.addWorkspace({ id: '00000000-0000-4000-8000-0000000000e1' });
     dir = await mkdtemp(join(tmpdir(), 'vitest-host-'));
   });
 
@@ -44,7 +44,7 @@ describe('HeartbeatModule under vi.useFakeTimers()', () => {
         ScheduleModule.forRoot(),
         HeartbeatModule.forRoot({
           platformUrl: platform.url,
-          workspaceId: 'ws-vitest',
+          workspaceId: '00000000-0000-4000-8000-0000000000e1',
           configsDir: dir,
           delegationResultsFile: join(dir, 'results.jsonl'),
         }),

@@ -8,7 +8,7 @@ import { NestFactory } from '@nestjs/core';
 import { PlatformSimulator } from 'nestjs-workspace-heartbeat/testing';
 import { AgentStatus, AppModule } from './app.module';
 
-const WORKSPACE_ID = 'ws-commonjs';
+const WORKSPACE_ID = '00000000-0000-4000-8000-0000000000c1';
 const BEATS = 3;
 /** Only a bound on a hang: three beats at a 50 ms interval take well under a second. */
 const GIVE_UP_AFTER_MS = 30_000;
