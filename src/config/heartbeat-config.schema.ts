@@ -60,7 +60,8 @@ const workspaceId = nonEmptyText.refine((id) => /^[\x20-\x7E]+$/.test(id), {
 const flag = z.boolean({ error: 'must be a boolean' });
 
 /**
- * The options that can come from the environment, with their validation and defaults (SPEC §4).
+ * The options that can come from the environment, with their validation and defaults (as the
+ * README's configuration table lists them).
  * Integers may be given as decimal text, as environment variables hold them.
  */
 export const heartbeatEnvSchema = z.object({
