@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { type Logger } from '@nestjs/common';
 import { type HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { HEARTBEAT_EVENTS } from '../events/heartbeat-events.js';

@@ -9,7 +9,6 @@ import {
   isAxiosError,
   type Method,
 } from 'axios';
-import { performance } from 'node:perf_hooks';
 import { AuthService } from '../auth/auth.service.js';
 import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { type PlatformEndpoint } from '../events/heartbeat-events.js';
