@@ -1,4 +1,3 @@
-import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AdapterRegistry } from '../adapter/adapter.registry.js';
@@ -13,7 +12,7 @@ import { DelegationService } from '../delegation/delegation.service.js';
 import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { AuthRetryInterceptor } from '../platform/auth-retry.interceptor.js';
 import { HeartbeatMetrics } from '../metrics/heartbeat-metrics.js';
-import { PLATFORM_AXIOS_CONFIG } from '../platform/platform-axios.js';
+import { platformHttpProvider } from '../platform/platform-axios.js';
 import { PlatformClient } from '../platform/platform.client.js';
 import { WedgeService } from '../wedge/wedge.service.js';
 import { HeartbeatScheduler } from './heartbeat.scheduler.js';
@@ -26,12 +25,11 @@ import { HeartbeatScheduler } from './heartbeat.scheduler.js';
  * host imports `ScheduleModule.forRoot()` from `@nestjs/schedule` itself.
  */
 @Module({
-  imports: [
-    ConfigModule,
-    // A private axios instance: the 401 interceptor and these limits must not touch the host's.
-    HttpModule.register(PLATFORM_AXIOS_CONFIG),
-  ],
+  imports: [ConfigModule],
   providers: [
+    // A private axios instance per registration: the 401 interceptor and these limits must touch
+    // neither the host's instance nor another registration's.
+    platformHttpProvider,
     heartbeatConfigProvider,
     HeartbeatEventBus,
     AuthService,

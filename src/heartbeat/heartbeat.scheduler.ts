@@ -5,6 +5,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
+  type OnModuleDestroy,
   type OnModuleInit,
   Optional,
 } from '@nestjs/common';
@@ -29,6 +30,7 @@ import { FixedRateTimer } from './fixed-rate-timer.js';
 import { AGENT_RECYCLE_AFTER_FAILURES, HEARTBEAT_JOB_NAME } from './heartbeat.constants.js';
 import {
   MISSING_SCHEDULE_MODULE,
+  START_AFTER_SHUTDOWN,
   agentsRecycled,
   tickFailed,
   tickSkipped,
@@ -57,7 +59,7 @@ interface ReportedErrors {
  */
 @Injectable()
 export class HeartbeatScheduler
-  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
+  implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown
 {
   private readonly logger = new Logger(HeartbeatScheduler.name);
   private readonly failures = new FailureStreak(this.logger, 'Heartbeat');
@@ -72,6 +74,8 @@ export class HeartbeatScheduler
   };
   private missedTicksBefore = 0;
   private timer: FixedRateTimer | undefined;
+  /** Set once the application began closing; from then on nothing starts the job again. */
+  private shuttingDown = false;
   private beatsInFlight = 0;
   private delegationCheck: Promise<unknown> | undefined;
   private errorCount = 0;
@@ -103,7 +107,13 @@ export class HeartbeatScheduler
     if (this.config.autoStart) this.start();
   }
 
+  /** The first hook of `app.close()`: a host's own destroy hooks may still call `start()`. */
+  onModuleDestroy(): void {
+    this.shuttingDown = true;
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
     await this.stop();
   }
 
@@ -191,9 +201,16 @@ export class HeartbeatScheduler
     this.requestCount++;
   }
 
-  /** Starts the job: one heartbeat now, then one per interval. A no-op while running. */
+  /**
+   * Starts the job: one heartbeat now, then one per interval. A no-op while running, and once the
+   * application is closing (a job revived then would keep the process alive after `close()`).
+   */
   start(): void {
     if (this.isRunning) return;
+    if (this.shuttingDown) {
+      this.logger.warn(START_AFTER_SHUTDOWN);
+      return;
+    }
     this.platform.open();
     this.retireTimer();
     this.timer = new FixedRateTimer(
