@@ -87,6 +87,9 @@ describe('HeartbeatHealthIndicator in a terminus /health endpoint', () => {
     clockSkewMs = 0;
     const realNow = Date.now.bind(Date);
     mock.method(Date, 'now', () => realNow() + clockSkewMs);
+    // Ages are measured on the monotonic clock, which moves with the wall clock here.
+    const realMonotonic = performance.now.bind(performance);
+    mock.method(globalThis.performance, 'now', () => realMonotonic() + clockSkewMs);
     const moduleRef = await Test.createTestingModule({
       imports: [
         ScheduleModule.forRoot(),

@@ -9,6 +9,7 @@ import { PlatformClient } from '../platform/platform.client.js';
 import { PlatformClosedError, describePlatformError } from '../platform/platform.errors.js';
 import { workspacePath } from '../platform/platform-paths.js';
 import { FailureStreak } from '../shared/failure-streak.js';
+import { forLog } from '../shared/log-text.js';
 import { readDelegationEntry } from './delegation-entry.js';
 import { notifyText, selfMessageBody, selfMessageText } from './delegation.messages.js';
 import { type DelegationResult, type DelegationStats } from './delegation.types.js';
@@ -179,7 +180,7 @@ export class DelegationService {
   private refuseForeign(delegationId: string, sourceId: string): void {
     this.counts.refusedForeign++;
     this.logger.warn(
-      `Refused delegation ${delegationId}: created by workspace ${JSON.stringify(sourceId)}, not by this one`,
+      `Refused delegation ${forLog(delegationId)}: created by workspace ${forLog(JSON.stringify(sourceId))}, not by this one`,
     );
     this.seen.add(delegationId);
     this.events.emit(HEARTBEAT_EVENTS.delegationRefused, {
@@ -196,7 +197,7 @@ export class DelegationService {
   private reportMalformed(delegationId: string, reason: string): void {
     if (this.reportedMalformed.has(delegationId)) return;
     this.reportedMalformed.add(delegationId);
-    this.logger.warn(`Skipped malformed delegation ${delegationId}: ${reason}`);
+    this.logger.warn(`Skipped malformed delegation ${forLog(delegationId)}: ${forLog(reason)}`);
     this.events.emit(HEARTBEAT_EVENTS.delegationRefused, {
       delegationId,
       reason: 'malformed',
@@ -330,7 +331,7 @@ export class DelegationService {
       if (error instanceof PlatformClosedError) return;
       this.counts.notifyFailures++;
       this.logger.warn(
-        `Notification for delegation ${result.delegation_id} failed: ${describePlatformError(error)}`,
+        `Notification for delegation ${forLog(result.delegation_id)} failed: ${describePlatformError(error)}`,
       );
     }
   }

@@ -60,13 +60,14 @@ export class HeartbeatHealthIndicator {
       consecutiveFailures: snapshot.consecutiveFailures,
       ...(snapshot.lastFailure !== undefined && { lastFailure: snapshot.lastFailure }),
     };
-    const problem = findProblem(snapshot, Date.now());
+    const problem = findProblem(snapshot);
     return problem ? indicator.down({ ...problem, ...facts }) : indicator.up(facts);
   }
 }
 
-function findProblem(snapshot: HeartbeatHealthSnapshot, now: number): Problem | undefined {
+function findProblem(snapshot: HeartbeatHealthSnapshot): Problem | undefined {
   const { lastAcceptedAt, failingSince, tokenRejectedSince, wedgedSince, intervalMs } = snapshot;
+  const { lastAcceptedAgeMs, failingForMs } = snapshot;
   if (!snapshot.running) {
     return { reason: 'stopped', message: 'The heartbeat job is not running' };
   }
@@ -87,17 +88,27 @@ function findProblem(snapshot: HeartbeatHealthSnapshot, now: number): Problem | 
     };
   }
   const window = 2 * intervalMs;
-  if (lastAcceptedAt !== undefined && now - lastAcceptedAt > window) {
+  // Ages come from the monotonic clock: a wall-clock step must not flip the answer.
+  if (
+    lastAcceptedAt !== undefined &&
+    lastAcceptedAgeMs !== undefined &&
+    lastAcceptedAgeMs > window
+  ) {
     return {
       reason: 'stale',
-      message: `No heartbeat accepted for ${seconds(now - lastAcceptedAt)} s (two intervals are ${seconds(window)} s)`,
+      message: `No heartbeat accepted for ${seconds(lastAcceptedAgeMs)} s (two intervals are ${seconds(window)} s)`,
       since: isoTime(lastAcceptedAt),
     };
   }
-  if (lastAcceptedAt === undefined && failingSince !== undefined && now - failingSince > window) {
+  if (
+    lastAcceptedAt === undefined &&
+    failingSince !== undefined &&
+    failingForMs !== undefined &&
+    failingForMs > window
+  ) {
     return {
       reason: 'no-heartbeat-yet',
-      message: `No heartbeat accepted yet; failing for ${seconds(now - failingSince)} s`,
+      message: `No heartbeat accepted yet; failing for ${seconds(failingForMs)} s`,
       since: isoTime(failingSince),
     };
   }

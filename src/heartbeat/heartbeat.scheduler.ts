@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import {
   type BeforeApplicationShutdown,
   Inject,
@@ -24,10 +23,17 @@ import {
   describePlatformError,
 } from '../platform/platform.errors.js';
 import { HEARTBEAT_PATH } from '../platform/platform-paths.js';
+import { monotonicNow } from '../shared/clock.js';
 import { FailureStreak } from '../shared/failure-streak.js';
+import { boundText } from '../shared/truncate.js';
 import { WedgeService } from '../wedge/wedge.service.js';
 import { FixedRateTimer } from './fixed-rate-timer.js';
-import { AGENT_RECYCLE_AFTER_FAILURES, HEARTBEAT_JOB_NAME } from './heartbeat.constants.js';
+import {
+  AGENT_RECYCLE_AFTER_FAILURES,
+  HEARTBEAT_JOB_NAME,
+  MAX_CURRENT_TASK_CHARS,
+  MAX_SAMPLE_ERROR_CHARS,
+} from './heartbeat.constants.js';
 import {
   MISSING_SCHEDULE_MODULE,
   START_AFTER_SHUTDOWN,
@@ -63,7 +69,7 @@ export class HeartbeatScheduler
 {
   private readonly logger = new Logger(HeartbeatScheduler.name);
   private readonly failures = new FailureStreak(this.logger, 'Heartbeat');
-  private readonly startedAt = performance.now();
+  private readonly startedAt = monotonicNow();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly counts: Omit<HeartbeatStats, 'missedTicks'> = {
     sent: 0,
@@ -84,8 +90,11 @@ export class HeartbeatScheduler
   private tasks = 0;
   private task = '';
   private spend: number | undefined;
+  /** Epoch ms, shown in health; the `…Mono` twins are what ages are measured from. */
   private lastAcceptedAt: number | undefined;
+  private lastAcceptedMono: number | undefined;
   private failingSince: number | undefined;
+  private failingSinceMono: number | undefined;
   private lastFailure: string | undefined;
   private tokenRejectedSince: number | undefined;
 
@@ -130,12 +139,12 @@ export class HeartbeatScheduler
     this.tasks = value;
   }
 
-  /** What the agent is doing now, shown on the platform; empty when idle. */
+  /** What the agent is doing now, shown on the platform; empty when idle. Cut to 1024 characters. */
   get currentTask(): string {
     return this.task;
   }
   set currentTask(value: string) {
-    this.task = String(value ?? '');
+    this.task = boundText(String(value ?? ''), MAX_CURRENT_TASK_CHARS);
   }
 
   /**
@@ -176,12 +185,16 @@ export class HeartbeatScheduler
 
   /** What health checks need to know, as of now. */
   get health(): HeartbeatHealthSnapshot {
+    const now = monotonicNow();
     return {
       running: this.isRunning,
       intervalMs: this.config.intervalMs,
       lastAcceptedAt: this.lastAcceptedAt,
+      lastAcceptedAgeMs:
+        this.lastAcceptedMono === undefined ? undefined : now - this.lastAcceptedMono,
       consecutiveFailures: this.failures.length,
       failingSince: this.failingSince,
+      failingForMs: this.failingSinceMono === undefined ? undefined : now - this.failingSinceMono,
       lastFailure: this.lastFailure,
       tokenRejectedSince: this.tokenRejectedSince,
       wedgedSince: this.wedge.wedgedSince(),
@@ -189,11 +202,14 @@ export class HeartbeatScheduler
     };
   }
 
-  /** Records a failed request of the agent; its message becomes the heartbeat's `sample_error`. */
+  /**
+   * Records a failed request of the agent; its message, cut to 4096 characters, becomes the
+   * heartbeat's `sample_error`.
+   */
   recordError(message: string): void {
     this.errorCount++;
     this.requestCount++;
-    this.sampleError = String(message);
+    this.sampleError = boundText(String(message), MAX_SAMPLE_ERROR_CHARS);
   }
 
   /** Records a successful request of the agent. */
@@ -253,9 +269,9 @@ export class HeartbeatScheduler
       const reported: ReportedErrors = { errors: this.errorCount, requests: this.requestCount };
       const body = this.heartbeatBody();
       if (this.platform.isOpen) this.counts.sent++;
-      const startedAt = performance.now();
+      const startedAt = monotonicNow();
       await this.platform.post('heartbeat', HEARTBEAT_PATH, body, { idempotent: true });
-      this.accepted(reported, performance.now() - startedAt);
+      this.accepted(reported, monotonicNow() - startedAt);
       return true;
     } catch (error) {
       this.notAccepted(error);
@@ -297,11 +313,11 @@ export class HeartbeatScheduler
       sample_error: this.sampleError,
       active_tasks: this.tasks,
       current_task: this.task,
-      uptime_seconds: Math.floor((performance.now() - this.startedAt) / 1000),
+      uptime_seconds: Math.floor((monotonicNow() - this.startedAt) / 1000),
     };
     if (this.wedge.isWedged()) {
       body.runtime_state = 'wedged';
-      body.sample_error = this.wedge.wedgeReason();
+      body.sample_error = boundText(this.wedge.wedgeReason(), MAX_SAMPLE_ERROR_CHARS);
     }
     if (this.spend !== undefined) body.monthly_spend = this.spend;
     const metadata = this.adapters.runtimeMetadata();
@@ -314,7 +330,9 @@ export class HeartbeatScheduler
     const afterFailures = this.failures.length;
     this.failures.succeed();
     this.lastAcceptedAt = Date.now();
+    this.lastAcceptedMono = monotonicNow();
     this.failingSince = undefined;
+    this.failingSinceMono = undefined;
     this.lastFailure = undefined;
     this.tokenRejectedSince = undefined;
     this.events.emit(HEARTBEAT_EVENTS.beatAccepted, { durationMs });
@@ -336,6 +354,7 @@ export class HeartbeatScheduler
     const inRow = this.failures.fail(reason);
     const now = Date.now();
     this.failingSince ??= now;
+    this.failingSinceMono ??= monotonicNow();
     this.lastFailure = reason;
     if (error instanceof PlatformAuthError) this.tokenRejectedSince ??= now;
     else this.tokenRejectedSince = undefined;

@@ -1,4 +1,5 @@
 import { type Logger } from '@nestjs/common';
+import { forLog } from './log-text.js';
 
 /**
  * Counts failures of one repeated step in a row and decides which of them deserve a log line:
@@ -23,7 +24,7 @@ export class FailureStreak {
   fail(reason: string): number {
     const n = ++this.failuresInRow;
     if (n <= 3 || n % 10 === 0) {
-      this.logger[this.level](`${this.step} failed (${n} in a row): ${reason}`);
+      this.logger[this.level](`${this.step} failed (${n} in a row): ${forLog(reason)}`);
     }
     return n;
   }

@@ -80,7 +80,12 @@ export async function startHost(
   simulator: PlatformSimulator,
   options: HostOptions = {},
 ): Promise<TestHost> {
-  const { customize = (builder) => builder, imports = [], ...moduleOptions } = options;
+  const {
+    customize = (builder) => builder,
+    imports = [],
+    token: _token,
+    ...moduleOptions
+  } = options;
   const token =
     options.token === undefined
       ? simulator.issueToken(moduleOptions.workspaceId ?? WORKSPACE_ID)
