@@ -84,7 +84,7 @@ describe('hostile inputs', () => {
     const refused = logs.matching('warn', 'Refused delegation');
     assert.equal(refused.length, 1);
     for (const line of logs.lines) {
-      assert.ok(!/[\n\u001b\u202e]/.test(line.message), line.message.slice(0, 120));
+      assert.ok(!/[\n\u202e]/.test(line.message) && !line.message.includes('\u001b'));
       assert.ok(line.message.length < 1000);
     }
     assert.ok(refused[0].message.includes('x\\n[Nest] 1 - LOG forged line\\u001b[31m\\u202e'));

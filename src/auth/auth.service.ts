@@ -103,18 +103,18 @@ export class AuthService {
     let content: string;
     try {
       const read = await readBounded(this.tokenFile);
-      if (read === 'not-a-file') {
+      if (read === NOT_A_FILE) {
         // Reading a FIFO or a device would block this beat and every later one.
         this.fail(`Token file ${this.tokenFile} is not a regular file`);
         return undefined;
       }
-      if (read === 'too-large') {
+      if (read === TOO_LARGE) {
         this.fail(
           `Token file ${this.tokenFile} is larger than ${MAX_TOKEN_FILE_BYTES} bytes, so it cannot hold a token; not read`,
         );
         return undefined;
       }
-      content = read;
+      content = read.text;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
@@ -159,21 +159,25 @@ export class AuthService {
   }
 }
 
+const NOT_A_FILE = Symbol('not a regular file');
+const TOO_LARGE = Symbol('too large');
+type BoundedRead = { text: string } | typeof NOT_A_FILE | typeof TOO_LARGE;
+
 /**
  * The file's text, read through one descriptor (so what was checked is what is read) and never
  * more than {@link MAX_TOKEN_FILE_BYTES} + 1 bytes of it, even when it grows meanwhile.
  */
-async function readBounded(path: string): Promise<string | 'not-a-file' | 'too-large'> {
+async function readBounded(path: string): Promise<BoundedRead> {
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever.
   const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const info = await handle.stat();
-    if (!info.isFile()) return 'not-a-file';
-    if (info.size > MAX_TOKEN_FILE_BYTES) return 'too-large';
+    if (!info.isFile()) return NOT_A_FILE;
+    if (info.size > MAX_TOKEN_FILE_BYTES) return TOO_LARGE;
     const buffer = Buffer.alloc(MAX_TOKEN_FILE_BYTES + 1);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    if (bytesRead > MAX_TOKEN_FILE_BYTES) return 'too-large';
-    return buffer.toString('utf8', 0, bytesRead);
+    if (bytesRead > MAX_TOKEN_FILE_BYTES) return TOO_LARGE;
+    return { text: buffer.toString('utf8', 0, bytesRead) };
   } finally {
     await handle.close();
   }

@@ -8,6 +8,7 @@ export const MAX_LOGGED_TEXT = 200;
  * overrides: each could forge a log line, move the cursor of a terminal or reorder what it shows.
  */
 const UNSAFE_CHARACTERS =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**

@@ -80,12 +80,10 @@ export async function startHost(
   simulator: PlatformSimulator,
   options: HostOptions = {},
 ): Promise<TestHost> {
-  const {
-    customize = (builder) => builder,
-    imports = [],
-    token: _token,
-    ...moduleOptions
-  } = options;
+  const { customize = (builder) => builder, imports = [], ...withToken } = options;
+  // `token` is the test host's own option, not the module's.
+  const moduleOptions: HeartbeatModuleOptions = { ...withToken };
+  delete (moduleOptions as HostOptions).token;
   const token =
     options.token === undefined
       ? simulator.issueToken(moduleOptions.workspaceId ?? WORKSPACE_ID)
