@@ -29,7 +29,7 @@ import { until } from './support/until.js';
 
 const ENV_FILE = [
   'PLATFORM_URL=http://127.0.0.1:9',
-  'WORKSPACE_ID=ws-from-dotenv',
+  'WORKSPACE_ID=00000001-0000-4000-8000-000000000001',
   'HEARTBEAT_INTERVAL_MS=5',
   'CONFIGS_DIR=/nonexistent/dotenv-configs',
   'DELEGATION_RESULTS_FILE=/nonexistent/dotenv-results.jsonl',
@@ -134,9 +134,14 @@ describe('overrideHeartbeat (testing a host that imports its own AppModule)', ()
     try {
       const AppModule = await importAppModule(empty.path, 'no-dotenv');
       assert.equal(process.env.PLATFORM_URL, undefined);
-      const moduleRef = await compile(AppModule, { workspaceId: 'ws-chosen' });
+      const moduleRef = await compile(AppModule, {
+        workspaceId: '00000003-0000-4000-8000-000000000003',
+      });
       assert.equal(await moduleRef.get(HeartbeatScheduler).beat(), true);
-      assert.equal(platform.received('heartbeat').at(-1)?.workspaceId, 'ws-chosen');
+      assert.equal(
+        platform.received('heartbeat').at(-1)?.workspaceId,
+        '00000003-0000-4000-8000-000000000003',
+      );
     } finally {
       await empty.remove();
     }

@@ -6,6 +6,8 @@ import { type HeartbeatHealthSnapshot } from '../heartbeat/heartbeat.types.js';
 /**
  * Why {@link HeartbeatHealthIndicator} reports `down`, in the order the rules are checked:
  * - `stopped`: the heartbeat job is not running, so the platform will mark the workspace offline;
+ * - `workspace-inactive`: the platform reports the workspace removed, paused, failed or
+ *   hibernated, or does not know its id; heartbeats cannot change that (`workspaceStatus` says which);
  * - `wedged`: the runtime is marked wedged (`WedgeService.markWedged`);
  * - `token-rejected`: the platform answered 401 to the last heartbeat although the token file
  *   was re-read, so nothing changes until a new token is written;
@@ -14,7 +16,7 @@ import { type HeartbeatHealthSnapshot } from '../heartbeat/heartbeat.types.js';
  *   intervals.
  */
 export type HeartbeatDownReason =
-  'stopped' | 'wedged' | 'token-rejected' | 'stale' | 'no-heartbeat-yet';
+  'stopped' | 'workspace-inactive' | 'wedged' | 'token-rejected' | 'stale' | 'no-heartbeat-yet';
 
 /** What a `down` result says besides the facts every result carries. */
 interface Problem {
@@ -23,6 +25,7 @@ interface Problem {
   /** ISO 8601: when the condition began. */
   since?: string;
   wedgeReason?: string;
+  workspaceStatus?: string;
 }
 
 /**
@@ -70,6 +73,14 @@ function findProblem(snapshot: HeartbeatHealthSnapshot): Problem | undefined {
   const { lastAcceptedAgeMs, failingForMs } = snapshot;
   if (!snapshot.running) {
     return { reason: 'stopped', message: 'The heartbeat job is not running' };
+  }
+  if (snapshot.inactiveStatus !== undefined) {
+    return {
+      reason: 'workspace-inactive',
+      message: `The platform reports this workspace as ${snapshot.inactiveStatus}; heartbeats cannot change that`,
+      since: snapshot.inactiveSince === undefined ? undefined : isoTime(snapshot.inactiveSince),
+      workspaceStatus: snapshot.inactiveStatus,
+    };
   }
   if (wedgedSince !== undefined) {
     return {

@@ -1,6 +1,12 @@
 /** Name of the interval job in `SchedulerRegistry`. */
 export const HEARTBEAT_JOB_NAME = 'heartbeat';
 
+/**
+ * Ticks between two reads of the platform's view of the workspace (besides the one at start):
+ * 5 minutes at the default interval. A status beats cannot change is rare, and slow to matter.
+ */
+export const WORKSPACE_STATUS_EVERY_TICKS = 10;
+
 /** Consecutive failed heartbeats after which the HTTP agent and its sockets are recreated. */
 export const AGENT_RECYCLE_AFTER_FAILURES = 10;
 

@@ -14,6 +14,7 @@ import { AuthRetryInterceptor } from '../platform/auth-retry.interceptor.js';
 import { HeartbeatMetrics } from '../metrics/heartbeat-metrics.js';
 import { platformHttpProvider } from '../platform/platform-axios.js';
 import { PlatformClient } from '../platform/platform.client.js';
+import { WorkspaceStatusWatcher } from '../platform/workspace-status.watcher.js';
 import { WedgeService } from '../wedge/wedge.service.js';
 import { HeartbeatScheduler } from './heartbeat.scheduler.js';
 
@@ -38,6 +39,7 @@ import { HeartbeatScheduler } from './heartbeat.scheduler.js';
     PlatformClient,
     AuthRetryInterceptor,
     DelegationService,
+    WorkspaceStatusWatcher,
     HeartbeatScheduler,
     HeartbeatMetrics,
   ],

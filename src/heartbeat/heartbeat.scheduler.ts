@@ -17,6 +17,7 @@ import { DelegationService } from '../delegation/delegation.service.js';
 import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { HEARTBEAT_EVENTS } from '../events/heartbeat-events.js';
 import { PlatformClient } from '../platform/platform.client.js';
+import { WorkspaceStatusWatcher } from '../platform/workspace-status.watcher.js';
 import {
   PlatformAuthError,
   PlatformClosedError,
@@ -33,6 +34,7 @@ import {
   HEARTBEAT_JOB_NAME,
   MAX_CURRENT_TASK_CHARS,
   MAX_SAMPLE_ERROR_CHARS,
+  WORKSPACE_STATUS_EVERY_TICKS,
 } from './heartbeat.constants.js';
 import {
   MISSING_SCHEDULE_MODULE,
@@ -83,6 +85,7 @@ export class HeartbeatScheduler
   /** Set once the application began closing; from then on nothing starts the job again. */
   private shuttingDown = false;
   private beatsInFlight = 0;
+  private ticksSinceStatusRead = 0;
   private delegationCheck: Promise<unknown> | undefined;
   private errorCount = 0;
   private requestCount = 0;
@@ -105,6 +108,7 @@ export class HeartbeatScheduler
     private readonly adapters: AdapterRegistry,
     private readonly delegations: DelegationService,
     private readonly events: HeartbeatEventBus,
+    private readonly workspaceStatus: WorkspaceStatusWatcher,
     @Optional() private readonly schedulerRegistry?: SchedulerRegistry,
   ) {}
 
@@ -186,6 +190,7 @@ export class HeartbeatScheduler
   /** What health checks need to know, as of now. */
   get health(): HeartbeatHealthSnapshot {
     const now = monotonicNow();
+    const workspace = this.workspaceStatus.snapshot;
     return {
       running: this.isRunning,
       intervalMs: this.config.intervalMs,
@@ -199,6 +204,8 @@ export class HeartbeatScheduler
       tokenRejectedSince: this.tokenRejectedSince,
       wedgedSince: this.wedge.wedgedSince(),
       wedgeReason: this.wedge.isWedged() ? this.wedge.wedgeReason() : undefined,
+      inactiveStatus: workspace.inactive ? workspace.status : undefined,
+      inactiveSince: workspace.inactive ? workspace.since : undefined,
     };
   }
 
@@ -237,6 +244,8 @@ export class HeartbeatScheduler
     );
     const { intervalMs, phaseJitter } = this.config;
     this.timer.start(phaseJitter ? Math.ceil(Math.random() * intervalMs) || 1 : intervalMs);
+    this.ticksSinceStatusRead = 0;
+    void this.track(this.workspaceStatus.refresh());
   }
 
   /**
@@ -283,6 +292,10 @@ export class HeartbeatScheduler
 
   private tick(): void {
     try {
+      if (++this.ticksSinceStatusRead >= WORKSPACE_STATUS_EVERY_TICKS) {
+        this.ticksSinceStatusRead = 0;
+        void this.track(this.workspaceStatus.refresh());
+      }
       if (this.beatsInFlight > 0) {
         const skipped = ++this.counts.skippedTicks;
         if (skipped <= 3 || skipped % 10 === 0) {

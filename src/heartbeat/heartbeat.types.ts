@@ -51,4 +51,8 @@ export interface HeartbeatHealthSnapshot {
   tokenRejectedSince?: number;
   wedgedSince?: number;
   wedgeReason?: string;
+  /** The platform's status of the workspace when heartbeats cannot change it (removed, paused…). */
+  inactiveStatus?: string;
+  /** Epoch ms when that status was first read. */
+  inactiveSince?: number;
 }
