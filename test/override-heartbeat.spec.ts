@@ -124,7 +124,8 @@ describe('overrideHeartbeat (testing a host that imports its own AppModule)', ()
       },
     );
     assert.match(String(beat.headers.authorization), /^Bearer [A-Za-z0-9_-]+$/);
-    assert.equal(platform.workspace(TEST_WORKSPACE_ID)?.status, 'degraded');
+    // The first beat brings a provisioning workspace online; error rates count from the next.
+    assert.equal(platform.workspace(TEST_WORKSPACE_ID)?.status, 'online');
     const token = await readFile(join(config.configsDir, '.auth_token'), 'utf8');
     assert.equal(beat.headers.authorization, `Bearer ${token}`);
   });

@@ -5,6 +5,7 @@ import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { HEARTBEAT_EVENTS } from '../events/heartbeat-events.js';
 import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
 import { type HeartbeatConfig } from '../config/heartbeat-options.interface.js';
+import { DelegationListingReader } from '../platform/delegation-listing.reader.js';
 import { PlatformClient } from '../platform/platform.client.js';
 import { PlatformClosedError, describePlatformError } from '../platform/platform.errors.js';
 import { workspacePath } from '../platform/platform-paths.js';
@@ -58,6 +59,7 @@ export class DelegationService {
     @Inject(HEARTBEAT_CONFIG) private readonly config: HeartbeatConfig,
     private readonly platform: PlatformClient,
     private readonly events: HeartbeatEventBus,
+    private readonly listingReader: DelegationListingReader,
   ) {
     this.seen = new SeenDelegationIds(config.maxSeenDelegationIds);
     this.reportedMalformed = new SeenDelegationIds(config.maxSeenDelegationIds);
@@ -208,8 +210,7 @@ export class DelegationService {
   private async list(): Promise<unknown[] | undefined> {
     let listed: unknown;
     try {
-      listed = await this.platform.getJson(
-        'delegations',
+      listed = await this.listingReader.read(
         workspacePath(this.config.workspaceId, '/delegations'),
       );
     } catch (error) {

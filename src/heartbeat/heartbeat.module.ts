@@ -13,6 +13,7 @@ import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { AuthRetryInterceptor } from '../platform/auth-retry.interceptor.js';
 import { HeartbeatMetrics } from '../metrics/heartbeat-metrics.js';
 import { platformHttpProvider } from '../platform/platform-axios.js';
+import { DelegationListingReader } from '../platform/delegation-listing.reader.js';
 import { PlatformClient } from '../platform/platform.client.js';
 import { WorkspaceStatusWatcher } from '../platform/workspace-status.watcher.js';
 import { WedgeService } from '../wedge/wedge.service.js';
@@ -38,6 +39,7 @@ import { HeartbeatScheduler } from './heartbeat.scheduler.js';
     AdapterRegistry,
     PlatformClient,
     AuthRetryInterceptor,
+    DelegationListingReader,
     DelegationService,
     WorkspaceStatusWatcher,
     HeartbeatScheduler,

@@ -37,6 +37,12 @@ export interface PlatformCallOptions {
   idempotent?: boolean;
 }
 
+/** What {@link PlatformClient.getStreamed} adds to a call. */
+interface StreamedCallOptions {
+  onBodyChunk?: (chunk: Buffer) => void;
+  maxBytes?: number;
+}
+
 /**
  * Every request the module makes goes through here: to the configured platform origin only,
  * with the current token, a total-time limit, the module's own keep-alive agents, and the
@@ -98,6 +104,23 @@ export class PlatformClient implements BeforeApplicationShutdown {
     await this.send(endpoint, 'POST', path, body, options);
   }
 
+  /**
+   * GETs an answer and hands its 2xx body to `sink` piece by piece as it arrives, never holding
+   * more than one piece; resolves once all of it was handed over. `maxBytes` bounds the body.
+   */
+  async getStreamed(
+    endpoint: PlatformEndpoint,
+    path: string,
+    sink: (chunk: Buffer) => void,
+    maxBytes: number,
+  ): Promise<void> {
+    await this.send(endpoint, 'GET', path, undefined, {
+      idempotent: true,
+      onBodyChunk: sink,
+      maxBytes,
+    });
+  }
+
   /** GETs and parses a JSON answer. */
   async getJson(
     endpoint: PlatformEndpoint,
@@ -120,7 +143,7 @@ export class PlatformClient implements BeforeApplicationShutdown {
     method: Method,
     path: string,
     data: unknown,
-    options: PlatformCallOptions,
+    options: PlatformCallOptions & StreamedCallOptions,
   ): Promise<AxiosResponse<string>> {
     const lifetime = this.lifetime.signal;
     if (lifetime.aborted) throw new PlatformClosedError();
@@ -142,6 +165,10 @@ export class PlatformClient implements BeforeApplicationShutdown {
         httpAgent: this.httpAgent,
         httpsAgent: this.httpsAgent,
         idempotent: options.idempotent,
+        ...(options.onBodyChunk && {
+          onBodyChunk: options.onBodyChunk,
+          maxContentLength: options.maxBytes,
+        }),
       };
       const response = await this.http.axiosRef.request<string>(request);
       status = response.status;
