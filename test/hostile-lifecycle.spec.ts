@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpService } from '@nestjs/axios';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { HeartbeatHealthIndicator } from '../src/health/index.js';
 import { type PlatformSimulator } from '../src/testing/index.js';
 import { startHost, startPlatform, type TestHost } from './support/host.js';
 
@@ -90,6 +92,34 @@ describe('shutdown', () => {
       assert.equal(host.scheduler.isRunning, false);
       assert.equal(platform.count('heartbeat'), afterClose);
       assert.ok(host.logs.matching('warn', 'ignored: the application is shutting down').length > 0);
+    } finally {
+      await host.close();
+      await platform.stop();
+    }
+  });
+});
+
+describe('per-endpoint auth', () => {
+  it('no live token: beats pass, the refused listing is reported once with what to do', async () => {
+    const platform = await startPlatform({ id: A, name: 'a', status: 'online' });
+    const host = await startHost(platform, { workspaceId: A, token: null });
+    try {
+      const indicator = new HeartbeatHealthIndicator(host.scheduler, new HealthIndicatorService());
+      host.scheduler.start();
+      assert.equal(await host.scheduler.beat(), true);
+      for (let i = 0; i < 4; i++) await host.delegations.check();
+      assert.ok(platform.received('delegations').every((request) => request.status === 401));
+      assert.equal(host.logs.matching('warn', 'AuthService.saveToken(token)').length, 1);
+      assert.equal(host.logs.matching('warn', 'the token file has not changed').length, 0);
+      const refused = indicator.isHealthy().heartbeat;
+      assert.equal(refused.status, 'up');
+      assert.deepEqual(refused.tokenRefusedFor, ['delegations']);
+
+      await host.auth.saveToken(platform.issueToken(A));
+      await host.delegations.check();
+      assert.equal(platform.received('delegations').at(-1)?.status, 200);
+      assert.equal(indicator.isHealthy().heartbeat.tokenRefusedFor, undefined);
+      assert.equal(host.logs.matching('log', 'accepts the workspace token again').length, 1);
     } finally {
       await host.close();
       await platform.stop();

@@ -62,6 +62,11 @@ export class HeartbeatHealthIndicator {
       }),
       consecutiveFailures: snapshot.consecutiveFailures,
       ...(snapshot.lastFailure !== undefined && { lastFailure: snapshot.lastFailure }),
+      // Heartbeats may pass while these calls are refused: delegation results cannot arrive.
+      ...(snapshot.tokenRefusedFor !== undefined && {
+        tokenRefusedFor: snapshot.tokenRefusedFor,
+        tokenRefusedSince: isoTime(snapshot.tokenRefusedForSince!),
+      }),
     };
     const problem = findProblem(snapshot);
     return problem ? indicator.down({ ...problem, ...facts }) : indicator.up(facts);

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AdapterRegistry } from '../adapter/adapter.registry.js';
 import { AuthService } from '../auth/auth.service.js';
+import { EndpointAuthState } from '../auth/endpoint-auth.state.js';
 import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
 import { heartbeatConfigProvider } from '../config/heartbeat-config.provider.js';
 import {
@@ -35,6 +36,7 @@ import { HeartbeatScheduler } from './heartbeat.scheduler.js';
     heartbeatConfigProvider,
     HeartbeatEventBus,
     AuthService,
+    EndpointAuthState,
     WedgeService,
     AdapterRegistry,
     PlatformClient,

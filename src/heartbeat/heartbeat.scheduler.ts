@@ -11,6 +11,7 @@ import {
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { isAxiosError } from 'axios';
 import { AdapterRegistry } from '../adapter/adapter.registry.js';
+import { EndpointAuthState } from '../auth/endpoint-auth.state.js';
 import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
 import { type HeartbeatConfig } from '../config/heartbeat-options.interface.js';
 import { DelegationService } from '../delegation/delegation.service.js';
@@ -109,6 +110,7 @@ export class HeartbeatScheduler
     private readonly delegations: DelegationService,
     private readonly events: HeartbeatEventBus,
     private readonly workspaceStatus: WorkspaceStatusWatcher,
+    private readonly endpointAuth: EndpointAuthState,
     @Optional() private readonly schedulerRegistry?: SchedulerRegistry,
   ) {}
 
@@ -191,6 +193,7 @@ export class HeartbeatScheduler
   get health(): HeartbeatHealthSnapshot {
     const now = monotonicNow();
     const workspace = this.workspaceStatus.snapshot;
+    const refused = this.endpointAuth.snapshot;
     return {
       running: this.isRunning,
       intervalMs: this.config.intervalMs,
@@ -206,6 +209,8 @@ export class HeartbeatScheduler
       wedgeReason: this.wedge.isWedged() ? this.wedge.wedgeReason() : undefined,
       inactiveStatus: workspace.inactive ? workspace.status : undefined,
       inactiveSince: workspace.inactive ? workspace.since : undefined,
+      tokenRefusedFor: refused?.calls,
+      tokenRefusedForSince: refused?.since,
     };
   }
 

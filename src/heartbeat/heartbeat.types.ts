@@ -55,4 +55,8 @@ export interface HeartbeatHealthSnapshot {
   inactiveStatus?: string;
   /** Epoch ms when that status was first read. */
   inactiveSince?: number;
+  /** Calls the platform refuses with 401 while heartbeats may pass (no live token). */
+  tokenRefusedFor?: string[];
+  /** Epoch ms of the first of those refusals. */
+  tokenRefusedForSince?: number;
 }

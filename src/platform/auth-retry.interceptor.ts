@@ -58,11 +58,13 @@ export class AuthRetryInterceptor implements OnModuleInit, OnApplicationShutdown
   private async retryWithFreshToken(error: unknown): Promise<AxiosResponse> {
     if (!isAxiosError(error) || error.response?.status !== 401 || !error.config) throw error;
     const config = error.config as RetriedConfig;
-    if (config.heartbeatAuthRetried) throw new PlatformAuthError(true);
+    if (config.heartbeatAuthRetried) {
+      throw new PlatformAuthError(true, config.headers.get('Authorization') !== undefined);
+    }
 
     const sentToken = bearerToken(config.headers.get('Authorization'));
     const freshToken = await this.auth.refreshCache();
-    if (freshToken === sentToken) throw new PlatformAuthError(false);
+    if (freshToken === sentToken) throw new PlatformAuthError(false, sentToken !== undefined);
 
     this.retryCount++;
     this.logger.log(

@@ -11,6 +11,7 @@ import {
 } from 'axios';
 import { performance } from 'node:perf_hooks';
 import { AuthService } from '../auth/auth.service.js';
+import { EndpointAuthState, type TokenGatedCall } from '../auth/endpoint-auth.state.js';
 import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { type PlatformEndpoint } from '../events/heartbeat-events.js';
 import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
@@ -19,6 +20,7 @@ import { type NodeHttpAdapterOptions } from './node-http.adapter.js';
 import { trimAxiosDefaults } from './platform-axios.js';
 import { describePlatformPath } from './platform-paths.js';
 import {
+  PlatformAuthError,
   PlatformClosedError,
   PlatformResponseError,
   PlatformTimeoutError,
@@ -61,6 +63,7 @@ export class PlatformClient implements BeforeApplicationShutdown {
     private readonly http: HttpService,
     private readonly auth: AuthService,
     private readonly events: HeartbeatEventBus,
+    private readonly endpointAuth: EndpointAuthState,
   ) {
     trimAxiosDefaults(http.axiosRef);
   }
@@ -172,10 +175,14 @@ export class PlatformClient implements BeforeApplicationShutdown {
       };
       const response = await this.http.axiosRef.request<string>(request);
       status = response.status;
+      if (isTokenGated(endpoint)) this.endpointAuth.accepted(endpoint);
       return response;
     } catch (error) {
       if (isAxiosError(error)) status = error.response?.status ?? 0;
       if (lifetime.aborted) throw new PlatformClosedError();
+      if (error instanceof PlatformAuthError && isTokenGated(endpoint)) {
+        this.endpointAuth.refused(endpoint, error.tokenSent);
+      }
       if (isAxiosError(error) && error.code === AxiosError.ETIMEDOUT) {
         throw new PlatformTimeoutError(timeout);
       }
@@ -184,6 +191,10 @@ export class PlatformClient implements BeforeApplicationShutdown {
       this.events.measure(endpoint, performance.now() - startedAt, status);
     }
   }
+}
+
+function isTokenGated(endpoint: PlatformEndpoint): endpoint is TokenGatedCall & PlatformEndpoint {
+  return endpoint === 'delegations' || endpoint === 'notify';
 }
 
 function newHttpAgent(): HttpAgent {

@@ -26,11 +26,17 @@ export class PlatformTimeoutError extends PlatformRequestError {
 /** The platform answered 401 and re-reading the token file gave no other token to try. */
 export class PlatformAuthError extends PlatformRequestError {
   override readonly name = 'PlatformAuthError';
-  constructor(afterRetry: boolean) {
+  constructor(
+    afterRetry: boolean,
+    /** Whether the refused request carried a token at all. */
+    readonly tokenSent = true,
+  ) {
     super(
-      afterRetry
-        ? 'HTTP 401: the platform also rejected the token just re-read from the token file'
-        : 'HTTP 401: the platform rejects the workspace token and the token file has not changed',
+      !tokenSent
+        ? 'HTTP 401: the platform requires a token for this call and none is saved'
+        : afterRetry
+          ? 'HTTP 401: the platform also rejected the token just re-read from the token file'
+          : 'HTTP 401: the platform rejects the workspace token and the token file has not changed',
     );
   }
 }
