@@ -29,7 +29,7 @@ import { until } from './support/until.js';
 
 const ENV_FILE = [
   'PLATFORM_URL=http://127.0.0.1:9',
-  'WORKSPACE_ID=00000001-0000-4000-8000-000000000001',
+  'WORKSPACE_ID=ws-from-dotenv',
   'HEARTBEAT_INTERVAL_MS=5',
   'CONFIGS_DIR=/nonexistent/dotenv-configs',
   'DELEGATION_RESULTS_FILE=/nonexistent/dotenv-results.jsonl',
@@ -102,7 +102,9 @@ describe('overrideHeartbeat (testing a host that imports its own AppModule)', ()
     assert.deepEqual(moduleRef.get(SchedulerRegistry).getIntervals(), [], 'nothing scheduled');
     assert.equal(platform.received('heartbeat').length, 0, 'no beat before the test asks');
 
-    // The README's "Testing your host" test.
+    // The README's "Testing your host" test, on a workspace already online (a first beat only
+    // brings a provisioning one online, as on the real platform).
+    platform.addWorkspace({ id: TEST_WORKSPACE_ID, status: 'online' });
     await moduleRef.get(AgentService).run({
       title: 'Summarise the inbox',
       run: () => Promise.reject(new Error('tool failed')),
@@ -124,8 +126,7 @@ describe('overrideHeartbeat (testing a host that imports its own AppModule)', ()
       },
     );
     assert.match(String(beat.headers.authorization), /^Bearer [A-Za-z0-9_-]+$/);
-    // The first beat brings a provisioning workspace online; error rates count from the next.
-    assert.equal(platform.workspace(TEST_WORKSPACE_ID)?.status, 'online');
+    assert.equal(platform.workspace(TEST_WORKSPACE_ID)?.status, 'degraded');
     const token = await readFile(join(config.configsDir, '.auth_token'), 'utf8');
     assert.equal(beat.headers.authorization, `Bearer ${token}`);
   });
@@ -135,14 +136,10 @@ describe('overrideHeartbeat (testing a host that imports its own AppModule)', ()
     try {
       const AppModule = await importAppModule(empty.path, 'no-dotenv');
       assert.equal(process.env.PLATFORM_URL, undefined);
-      const moduleRef = await compile(AppModule, {
-        workspaceId: '00000003-0000-4000-8000-000000000003',
-      });
+      const chosen = '00000000-0000-4000-8000-00000000c405';
+      const moduleRef = await compile(AppModule, { workspaceId: chosen });
       assert.equal(await moduleRef.get(HeartbeatScheduler).beat(), true);
-      assert.equal(
-        platform.received('heartbeat').at(-1)?.workspaceId,
-        '00000003-0000-4000-8000-000000000003',
-      );
+      assert.equal(platform.received('heartbeat').at(-1)?.workspaceId, chosen);
     } finally {
       await empty.remove();
     }

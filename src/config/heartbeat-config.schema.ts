@@ -65,7 +65,8 @@ const workspaceId = nonEmptyText.refine((id) => UUID_PATTERN.test(id), {
 const flag = z.boolean({ error: 'must be a boolean' });
 
 /**
- * The options that can come from the environment, with their validation and defaults (SPEC §4).
+ * The options that can come from the environment, with their validation and defaults (as the
+ * README's configuration table lists them).
  * Integers may be given as decimal text, as environment variables hold them.
  */
 export const heartbeatEnvSchema = z.object({

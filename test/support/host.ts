@@ -59,6 +59,13 @@ export interface TestHost {
   close(): Promise<void>;
 }
 
+/**
+ * The platform a host talks to: its URL and, for the default token, a way to issue one (the
+ * simulator has it; the real server's tests pass `token` themselves).
+ */
+export type HostPlatform = Pick<PlatformSimulator, 'url'> &
+  Partial<Pick<PlatformSimulator, 'issueToken'>>;
+
 export interface HostOptions extends HeartbeatModuleOptions {
   /** Extra modules the host imports (EventEmitterModule, …). */
   imports?: ModuleImport[];
@@ -77,17 +84,20 @@ export interface HostOptions extends HeartbeatModuleOptions {
  * at bootstrap, then nothing) and autoStart is off, so each test drives exactly what it asserts.
  */
 export async function startHost(
-  simulator: PlatformSimulator,
+  simulator: HostPlatform,
   options: HostOptions = {},
 ): Promise<TestHost> {
-  const { customize = (builder) => builder, imports = [], ...withToken } = options;
-  // `token` is the test host's own option, not the module's.
-  const moduleOptions: HeartbeatModuleOptions = { ...withToken };
-  delete (moduleOptions as HostOptions).token;
-  const token =
-    options.token === undefined
-      ? simulator.issueToken(moduleOptions.workspaceId ?? WORKSPACE_ID)
-      : options.token;
+  const {
+    customize = (builder) => builder,
+    imports = [],
+    token: given,
+    ...moduleOptions
+  } = options;
+  let token = given;
+  if (token === undefined) {
+    if (!simulator.issueToken) throw new Error('startHost: give a token for this platform');
+    token = simulator.issueToken(moduleOptions.workspaceId ?? WORKSPACE_ID);
+  }
   const dir = await tempDir();
   const writeToken = (value: string) => writeFile(join(dir.path, '.auth_token'), value);
   if (token !== null) await writeToken(token);
