@@ -26,7 +26,6 @@ function hostilePlatform(platform: PlatformSimulator, rows: object[], parentId?:
   });
 }
 
-
 const finishedRow = (id: string, n = 1) => ({
   id: `row-${n}`,
   type: 'delegation',
