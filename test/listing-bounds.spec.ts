@@ -7,7 +7,7 @@ import { type PlatformSimulator } from '../src/testing/index.js';
 import { closeAll, startHost, startPlatform, type TestHost, WORKSPACE_ID } from './support/host.js';
 
 const TARGET = '33333333-3333-4333-8333-333333333333';
-const limits = { maxStringChars: 10, maxElementChars: 64, maxElements: 3 };
+const limits = { maxStringChars: 10, maxElementChars: 64, maxElements: 3, maxTotalChars: 1000 };
 
 /** Parses `text` fed in pieces of `step` bytes. */
 function parse(text: string, step = 5) {
@@ -39,6 +39,16 @@ describe('BoundedJsonArrayParser', () => {
     const [row] = value as Record<string, unknown>[];
     assert.equal(Object.getPrototypeOf(row), Object.prototype);
     assert.deepEqual(Object.keys(row), ['__proto__']);
+  });
+
+  it('skips the element that passes the total budget and every one after it', () => {
+    const tight = new BoundedJsonArrayParser({ ...limits, maxElements: 100, maxTotalChars: 10 });
+    tight.write(
+      Buffer.from(JSON.stringify([{ a: 'x' }, { b: 'yyyyyyyyyy' }, { c: 'z' }, { d: 1 }])),
+    );
+    const { value, cuts } = tight.end();
+    assert.deepEqual(value, [{ a: 'x' }]);
+    assert.equal(cuts.skippedElements, 3);
   });
 
   it('returns a top-level value that is not an array, and refuses invalid or cut-off JSON', () => {

@@ -10,13 +10,15 @@ export interface BoundedJsonLimits {
   maxElementChars: number;
   /** Most elements kept; the rest are skipped. */
   maxElements: number;
+  /** Most characters all kept elements may hold together; the element that passes it and every later one are skipped. */
+  maxTotalChars: number;
 }
 
 /** What the parser had to leave out. */
 export interface BoundedJsonCuts {
   /** Strings (or keys) cut to `maxStringChars`. */
   cutStrings: number;
-  /** Elements left out: over `maxElementChars` or past `maxElements`. */
+  /** Elements left out: over `maxElementChars`, past `maxElements` or past `maxTotalChars`. */
   skippedElements: number;
 }
 
@@ -47,6 +49,9 @@ export class BoundedJsonArrayParser {
   private pieceChars = 0;
   private textChars = 0;
   private elementChars = 0;
+  private totalChars = 0;
+  /** `maxTotalChars` was reached: every later element is skipped. */
+  private full = false;
   /** Skipping the rest of a top-level element: tokens pass until the depth is back to 1. */
   private skipping = false;
   /** The current top-level element is a scalar past `maxElements`: it is read but not kept. */
@@ -79,7 +84,7 @@ export class BoundedJsonArrayParser {
       // A new element of the top-level array: a fresh budget, or no place at all.
       this.elementChars = 0;
       this.dropScalar = false;
-      if (this.kept >= this.limits.maxElements) {
+      if (this.full || this.kept >= this.limits.maxElements) {
         this.cuts.skippedElements++;
         if (token.name === 'startObject' || token.name === 'startArray') {
           this.depth++;
@@ -157,7 +162,10 @@ export class BoundedJsonArrayParser {
     }
     if (this.depth === 1) return true; // a top-level scalar: bounded by the string cap
     this.elementChars += chars;
-    if (this.elementChars <= this.limits.maxElementChars) return true;
+    this.totalChars += chars;
+    if (this.totalChars > this.limits.maxTotalChars) this.full = true;
+    if (!this.full && this.elementChars <= this.limits.maxElementChars) return true;
+    this.totalChars -= this.elementChars;
     this.cuts.skippedElements++;
     (this.stack[0].container as unknown[]).pop();
     this.stack.length = 1;

@@ -12,7 +12,8 @@ import { BoundedJsonArrayParser, type BoundedJsonLimits } from './bounded-json-a
 export const LISTING_LIMITS: BoundedJsonLimits = {
   maxStringChars: 64 * 1024,
   maxElementChars: 1024 * 1024,
-  maxElements: 1000,
+  maxElements: 100_000,
+  maxTotalChars: 32 * 1024 * 1024,
 };
 
 /** Most bytes of a listing read from the wire (the parser keeps far less of them). */
@@ -22,7 +23,7 @@ export const MAX_LISTING_BYTES = 256 * 1024 * 1024;
 export interface ListingCutStats {
   /** Fields cut to 64 KiB characters. */
   fieldsCut: number;
-  /** Rows left out (over 1 MiB kept characters, or past 1000 rows). */
+  /** Rows left out (over 1 MiB kept characters, past 100 000 rows or 32 Mi characters in all). */
   rowsSkipped: number;
 }
 
