@@ -21,7 +21,11 @@ describe('AuthService', () => {
     tokenFile = join(dir.path, '.auth_token');
     auth = new AuthService(
       resolveHeartbeatConfig(
-        { platformUrl: 'http://p.test', workspaceId: 'ws-1', configsDir: dir.path },
+        {
+          platformUrl: 'http://p.test',
+          workspaceId: '00000009-0000-4000-8000-000000000009',
+          configsDir: dir.path,
+        },
         () => undefined,
       ),
     );
@@ -99,7 +103,7 @@ describe('AuthService', () => {
     await writeFile(tokenFile, 'tok-1');
     assert.deepEqual(await auth.selfSourceHeaders(), {
       Authorization: 'Bearer tok-1',
-      'X-Workspace-ID': 'ws-1',
+      'X-Workspace-ID': '00000009-0000-4000-8000-000000000009',
     });
   });
 

@@ -229,13 +229,13 @@ describe('agent host demo (npm start)', () => {
     assert.deepEqual(
       readDemoOptions([], {
         PLATFORM_URL: 'https://platform.example',
-        WORKSPACE_ID: 'ws-7',
+        WORKSPACE_ID: '0000000a-0000-4000-8000-00000000000a',
         HEARTBEAT_INTERVAL_MS: '500',
         DELEGATION_RESULTS_FILE: '/var/lib/agent/results.jsonl',
       }),
       {
         platformUrl: 'https://platform.example',
-        workspaceId: 'ws-7',
+        workspaceId: '0000000a-0000-4000-8000-00000000000a',
         intervalMs: 500,
         livenessWindowMs: 2_000,
         resultsFile: '/var/lib/agent/results.jsonl',

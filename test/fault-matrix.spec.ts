@@ -494,7 +494,8 @@ describe('fault matrix (issue 4)', () => {
     it('5 MB body', async () => {
       const valid = finished();
       const host = await throughFaultyListings({ oversizedBytes: 5 * 1024 * 1024 });
-      assert.equal(host.delegations.stats.listFailures, faultedListings);
+      // Read within bounds (rows kept, cut or skipped), not refused whole.
+      assert.equal(host.delegations.stats.listFailures, 0);
       await assertDeliveredOnce(host, [valid.delegation_id!]);
     });
 

@@ -234,13 +234,13 @@ describe('seed defects', () => {
     }
   });
 
-  it('defect 11: an oversized answer is not read, and the next check still works', async () => {
+  it('defect 11: an oversized listing is read within bounds, and the next check still works', async () => {
     host = await startHost(platform);
     platform.fault('delegations', { oversizedBytes: 5 * 1024 * 1024, times: 1 });
     finished();
     assert.deepEqual(await host.delegations.check(), []);
-    assert.equal(host.delegations.stats.listFailures, 1);
-    assert.match(host.logs.matching('warn', 'Delegation check failed')[0].message, /larger than/);
+    // Thousands of small rows (all foreign here): read within bounds, not refused whole.
+    assert.equal(host.delegations.stats.listFailures, 0);
     assert.equal((await host.delegations.check()).length, 1);
     assert.equal(await host.scheduler.beat(), true);
   });

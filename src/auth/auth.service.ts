@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
@@ -7,6 +8,12 @@ import { type HeartbeatConfig } from '../config/heartbeat-options.interface.js';
 
 /** Name of the token file inside `configsDir`, as the platform writes it. */
 export const TOKEN_FILE_NAME = '.auth_token';
+
+/**
+ * Largest token file read. A real token is 43 characters; a file far past that is not a token,
+ * and reading it whole (a 300 MB file took seconds and gigabytes) would stall every beat.
+ */
+export const MAX_TOKEN_FILE_BYTES = 4096;
 
 /** Characters allowed in a bearer token (RFC 6750 b64token); anything else could split a header. */
 const TOKEN_PATTERN = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -101,13 +108,19 @@ export class AuthService {
   private async readTokenFile(): Promise<string | undefined> {
     let content: string;
     try {
-      // Reading a FIFO or a device would block this beat and every later one; only a regular
-      // file is read.
-      if (!(await stat(this.tokenFile)).isFile()) {
+      const read = await readBounded(this.tokenFile);
+      if (read === NOT_A_FILE) {
+        // Reading a FIFO or a device would block this beat and every later one.
         this.fail(`Token file ${this.tokenFile} is not a regular file`);
         return undefined;
       }
-      content = await readFile(this.tokenFile, 'utf8');
+      if (read === TOO_LARGE) {
+        this.fail(
+          `Token file ${this.tokenFile} is larger than ${MAX_TOKEN_FILE_BYTES} bytes, so it cannot hold a token; not read`,
+        );
+        return undefined;
+      }
+      content = read.text;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
@@ -160,4 +173,28 @@ function noTokenWarning(problem: string, configsDir: string): string {
     `${TOKEN_FILE_NAME} into, or store the token from the registration answer with ` +
     `AuthService.saveToken()`
   );
+}
+
+const NOT_A_FILE = Symbol('not a regular file');
+const TOO_LARGE = Symbol('too large');
+type BoundedRead = { text: string } | typeof NOT_A_FILE | typeof TOO_LARGE;
+
+/**
+ * The file's text, read through one descriptor (so what was checked is what is read) and never
+ * more than {@link MAX_TOKEN_FILE_BYTES} + 1 bytes of it, even when it grows meanwhile.
+ */
+async function readBounded(path: string): Promise<BoundedRead> {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever.
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return NOT_A_FILE;
+    if (info.size > MAX_TOKEN_FILE_BYTES) return TOO_LARGE;
+    const buffer = Buffer.alloc(MAX_TOKEN_FILE_BYTES + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    if (bytesRead > MAX_TOKEN_FILE_BYTES) return TOO_LARGE;
+    return { text: buffer.toString('utf8', 0, bytesRead) };
+  } finally {
+    await handle.close();
+  }
 }

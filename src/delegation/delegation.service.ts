@@ -3,6 +3,7 @@ import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { HEARTBEAT_EVENTS } from '../events/heartbeat-events.js';
 import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
 import { type HeartbeatConfig } from '../config/heartbeat-options.interface.js';
+import { DelegationListingReader } from '../platform/delegation-listing.reader.js';
 import { PlatformClient } from '../platform/platform.client.js';
 import {
   PlatformAuthError,
@@ -11,6 +12,7 @@ import {
 } from '../platform/platform.errors.js';
 import { workspacePath } from '../platform/platform-paths.js';
 import { FailureStreak } from '../shared/failure-streak.js';
+import { forLog } from '../shared/log-text.js';
 import { SharedFailureCauses } from '../shared/shared-failure-causes.js';
 import { DelegationRowMerger, type MergedListing } from './delegation-rows.merger.js';
 import { notifyText } from './delegation.messages.js';
@@ -70,6 +72,7 @@ export class DelegationService implements BeforeApplicationShutdown {
     private readonly platform: PlatformClient,
     private readonly events: HeartbeatEventBus,
     sharedCauses: SharedFailureCauses,
+    private readonly listingReader: DelegationListingReader,
   ) {
     this.listing = new FailureStreak(this.logger, 'Delegation check', 'warn', sharedCauses);
     this.reportedForeign = new SeenDelegationIds(config.maxSeenDelegationIds);
@@ -240,7 +243,7 @@ export class DelegationService implements BeforeApplicationShutdown {
       this.reportedForeign.add(delegationId);
       this.counts.refusedForeign++;
       this.logger.warn(
-        `Refused a row of delegation ${JSON.stringify(delegationId)}: created by workspace ${JSON.stringify(sourceId)}, not by this one`,
+        `Refused a row of delegation ${forLog(delegationId)}: created by workspace ${forLog(JSON.stringify(sourceId))}, not by this one`,
       );
       this.events.emit(HEARTBEAT_EVENTS.delegationRefused, {
         delegationId,
@@ -254,7 +257,7 @@ export class DelegationService implements BeforeApplicationShutdown {
       if (delegationId === undefined) anonymousMalformed++;
       else if (!this.reportedMalformed.has(delegationId)) {
         this.reportedMalformed.add(delegationId);
-        this.logger.warn(`Skipped malformed delegation ${JSON.stringify(delegationId)}: ${reason}`);
+        this.logger.warn(`Skipped malformed delegation ${forLog(delegationId)}: ${forLog(reason)}`);
         this.events.emit(HEARTBEAT_EVENTS.delegationRefused, {
           delegationId,
           reason: 'malformed',
@@ -277,8 +280,7 @@ export class DelegationService implements BeforeApplicationShutdown {
   private async list(): Promise<unknown[] | undefined> {
     let listed: unknown;
     try {
-      listed = await this.platform.getJson(
-        'delegations',
+      listed = await this.listingReader.read(
         workspacePath(this.config.workspaceId, '/delegations'),
       );
     } catch (error) {
@@ -311,7 +313,7 @@ export class DelegationService implements BeforeApplicationShutdown {
       if (error instanceof PlatformClosedError) return;
       this.counts.notifyFailures++;
       this.logger.warn(
-        `Notification for delegation ${JSON.stringify(result.delegation_id)} failed: ${describePlatformError(error)}`,
+        `Notification for delegation ${forLog(result.delegation_id)} failed: ${describePlatformError(error)}`,
       );
     }
   }

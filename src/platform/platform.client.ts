@@ -10,6 +10,7 @@ import {
   type Method,
 } from 'axios';
 import { AuthService } from '../auth/auth.service.js';
+import { EndpointAuthState, type TokenGatedCall } from '../auth/endpoint-auth.state.js';
 import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { type PlatformEndpoint } from '../events/heartbeat-events.js';
 import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
@@ -18,6 +19,7 @@ import { type NodeHttpAdapterOptions } from './node-http.adapter.js';
 import { trimAxiosDefaults } from './platform-axios.js';
 import { describePlatformPath } from './platform-paths.js';
 import {
+  PlatformAuthError,
   PlatformClosedError,
   PlatformResponseError,
   PlatformTimeoutError,
@@ -34,6 +36,12 @@ export interface PlatformCallOptions {
    * the platform had closed while idle is resent once (see {@link NodeHttpAdapterOptions}).
    */
   idempotent?: boolean;
+}
+
+/** What {@link PlatformClient.getStreamed} adds to a call. */
+interface StreamedCallOptions {
+  onBodyChunk?: (chunk: Buffer) => void;
+  maxBytes?: number;
 }
 
 /**
@@ -54,6 +62,7 @@ export class PlatformClient implements BeforeApplicationShutdown {
     private readonly http: HttpService,
     private readonly auth: AuthService,
     private readonly events: HeartbeatEventBus,
+    private readonly endpointAuth: EndpointAuthState,
   ) {
     trimAxiosDefaults(http.axiosRef);
   }
@@ -102,6 +111,23 @@ export class PlatformClient implements BeforeApplicationShutdown {
     await this.send(endpoint, 'POST', path, body, options);
   }
 
+  /**
+   * GETs an answer and hands its 2xx body to `sink` piece by piece as it arrives, never holding
+   * more than one piece; resolves once all of it was handed over. `maxBytes` bounds the body.
+   */
+  async getStreamed(
+    endpoint: PlatformEndpoint,
+    path: string,
+    sink: (chunk: Buffer) => void,
+    maxBytes: number,
+  ): Promise<void> {
+    await this.send(endpoint, 'GET', path, undefined, {
+      idempotent: true,
+      onBodyChunk: sink,
+      maxBytes,
+    });
+  }
+
   /** GETs and parses a JSON answer. */
   async getJson(
     endpoint: PlatformEndpoint,
@@ -124,7 +150,7 @@ export class PlatformClient implements BeforeApplicationShutdown {
     method: Method,
     path: string,
     data: unknown,
-    options: PlatformCallOptions,
+    options: PlatformCallOptions & StreamedCallOptions,
   ): Promise<AxiosResponse<string>> {
     const lifetime = this.lifetime.signal;
     if (lifetime.aborted) throw new PlatformClosedError();
@@ -146,13 +172,21 @@ export class PlatformClient implements BeforeApplicationShutdown {
         httpAgent: this.httpAgent,
         httpsAgent: this.httpsAgent,
         idempotent: options.idempotent,
+        ...(options.onBodyChunk && {
+          onBodyChunk: options.onBodyChunk,
+          maxContentLength: options.maxBytes,
+        }),
       };
       const response = await this.http.axiosRef.request<string>(request);
       status = response.status;
+      if (isTokenGated(endpoint)) this.endpointAuth.accepted(endpoint);
       return response;
     } catch (error) {
       if (isAxiosError(error)) status = error.response?.status ?? 0;
       if (lifetime.aborted) throw new PlatformClosedError();
+      if (error instanceof PlatformAuthError && isTokenGated(endpoint)) {
+        this.endpointAuth.refused(endpoint, error.tokenSent);
+      }
       if (isAxiosError(error) && error.code === AxiosError.ETIMEDOUT) {
         throw new PlatformTimeoutError(timeout);
       }
@@ -161,6 +195,10 @@ export class PlatformClient implements BeforeApplicationShutdown {
       this.events.measure(endpoint, performance.now() - startedAt, status);
     }
   }
+}
+
+function isTokenGated(endpoint: PlatformEndpoint): endpoint is TokenGatedCall & PlatformEndpoint {
+  return endpoint === 'delegations' || endpoint === 'notify';
 }
 
 function newHttpAgent(): HttpAgent {

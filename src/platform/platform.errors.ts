@@ -1,4 +1,5 @@
 import { isAxiosError } from 'axios';
+import { forLog } from '../shared/log-text.js';
 import { MAX_RESPONSE_BYTES } from './platform.constants.js';
 
 /** A platform request the module gave up on for a reason of its own (not an HTTP answer). */
@@ -43,6 +44,11 @@ export class PlatformAuthError extends PlatformRequestError {
     );
     this.tokenMissing = missingTokenFile !== undefined;
   }
+
+  /** Whether the refused request carried a token at all. */
+  get tokenSent(): boolean {
+    return !this.tokenMissing;
+  }
 }
 
 /**
@@ -67,9 +73,14 @@ export class PlatformResponseError extends PlatformRequestError {
 
 /**
  * One line describing why a platform request failed, safe to log: status codes, error codes and
- * the module's own messages, never headers or bodies (which could carry the token).
+ * the module's own messages, never headers or bodies (which could carry the token). Any text that
+ * came from elsewhere (a socket error, an adapter's exception) is escaped and cut for a log line.
  */
 export function describePlatformError(error: unknown): string {
+  return forLog(describeRaw(error));
+}
+
+function describeRaw(error: unknown): string {
   if (error instanceof PlatformRequestError) return error.message;
   if (isAxiosError(error)) {
     const status = error.response?.status;

@@ -1,4 +1,5 @@
 import { type Logger } from '@nestjs/common';
+import { forLog } from './log-text.js';
 import { type SharedFailureCauses } from './shared-failure-causes.js';
 
 /** How a failure is to be reported, besides its reason. */
@@ -36,7 +37,7 @@ export class FailureStreak {
   fail(reason: string, notice: FailureNotice = {}): number {
     const n = ++this.failuresInRow;
     if (n <= 3 || n % 10 === 0) {
-      const line = `${this.step} failed (${n} in a row): ${reason}`;
+      const line = `${this.step} failed (${n} in a row): ${forLog(reason)}`;
       const firstForCause = this.shared?.claim(this.step, reason) ?? true;
       if (notice.explained) this.logger.debug(line);
       else if (firstForCause) this.logger[this.level](line);
