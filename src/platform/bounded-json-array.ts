@@ -1,6 +1,4 @@
-import { StringDecoder } from 'node:string_decoder';
-import { getManyValues, none } from 'stream-chain/defs.js';
-import { jsonParser, type Token } from 'stream-json/core/parser.js';
+import StreamJsonParser, { type JsonToken, type JsonTokenizer } from 'stream-json/Parser.js';
 
 /** How much of a JSON array {@link BoundedJsonArrayParser} keeps. */
 export interface BoundedJsonLimits {
@@ -36,8 +34,7 @@ type Container = unknown[] | Record<string, unknown>;
  * per-element limit. Throws a `SyntaxError`-like error from `write`/`end` on invalid JSON.
  */
 export class BoundedJsonArrayParser {
-  private readonly tokenize = jsonParser({ packValues: false });
-  private readonly decoder = new StringDecoder('utf8');
+  private readonly tokenizer: JsonTokenizer = new StreamJsonParser({ packValues: false });
   private readonly stack: { container: Container; key?: string }[] = [];
   private readonly cuts: BoundedJsonCuts = { cutStrings: 0, skippedElements: 0 };
   private result: unknown;
@@ -57,28 +54,32 @@ export class BoundedJsonArrayParser {
   /** The current top-level element is a scalar past `maxElements`: it is read but not kept. */
   private dropScalar = false;
 
-  constructor(private readonly limits: BoundedJsonLimits) {}
+  /**
+   * The tokenizer is a Transform stream whose transform runs synchronously: driven by hand, each
+   * piece of the answer is tokenized and consumed at once, and no token waits in a stream buffer.
+   * (stream-json 1.x, because 3.x is an ES module only, which CommonJS hosts under Jest cannot
+   * load; the tokens are the same.)
+   */
+  constructor(private readonly limits: BoundedJsonLimits) {
+    this.tokenizer.push = (token) => {
+      if (token !== null) this.consume(token);
+      return true;
+    };
+  }
 
   /** Feeds the next bytes of the text. */
   write(chunk: Buffer): void {
-    this.run(this.tokenize(this.decoder.write(chunk)));
+    this.tokenizer._transform(chunk, 'buffer', throwIfFailed);
   }
 
   /** Ends the text; returns the value and what was left out of it. */
   end(): { value: unknown; cuts: BoundedJsonCuts } {
-    this.run(this.tokenize(this.decoder.end()));
-    // The tokenizer is flushed by calling it with stream-chain's `none`.
-    this.run((this.tokenize as (input: unknown) => ReturnType<typeof this.tokenize>)(none));
+    this.tokenizer._flush(throwIfFailed);
     if (!this.done) throw new SyntaxError('the JSON text ended early');
     return { value: this.result, cuts: { ...this.cuts } };
   }
 
-  private run(out: ReturnType<typeof this.tokenize>): void {
-    if (out === none) return;
-    for (const token of getManyValues(out)) this.consume(token);
-  }
-
-  private consume(token: Token): void {
+  private consume(token: JsonToken): void {
     if (this.skipping) return this.skip(token);
     if (this.isArray && this.depth === 1 && startsValue(token)) {
       // A new element of the top-level array: a fresh budget, or no place at all.
@@ -103,9 +104,9 @@ export class BoundedJsonArrayParser {
         this.textChars = 0;
         return;
       case 'stringChunk':
-        return this.collect(token.value, this.limits.maxStringChars);
+        return this.collect(token.value as string, this.limits.maxStringChars);
       case 'numberChunk':
-        return this.collect(token.value, MAX_NUMBER_CHARS);
+        return this.collect(token.value as string, MAX_NUMBER_CHARS);
       case 'endKey':
         return this.setKey(this.takeText());
       case 'endString':
@@ -127,7 +128,7 @@ export class BoundedJsonArrayParser {
     }
   }
 
-  private skip(token: Token): void {
+  private skip(token: JsonToken): void {
     if (token.name === 'startObject' || token.name === 'startArray') this.depth++;
     else if (token.name === 'endObject' || token.name === 'endArray') {
       if (--this.depth === 1) this.skipping = false;
@@ -226,7 +227,11 @@ export class BoundedJsonArrayParser {
   }
 }
 
-function startsValue(token: Token): boolean {
+function throwIfFailed(error?: Error | null): void {
+  if (error) throw error;
+}
+
+function startsValue(token: JsonToken): boolean {
   switch (token.name) {
     case 'startObject':
     case 'startArray':

@@ -10,7 +10,8 @@ import { BoundedJsonArrayParser, type BoundedJsonLimits } from './bounded-json-a
  * error would otherwise make every listing too large to read until the row ages out (7 days).
  */
 export const LISTING_LIMITS: BoundedJsonLimits = {
-  maxStringChars: 64 * 1024,
+  // Room for a long stack trace or reply, which the agent reads in the results file.
+  maxStringChars: 768 * 1024,
   maxElementChars: 1024 * 1024,
   maxElements: 100_000,
   maxTotalChars: 32 * 1024 * 1024,
@@ -21,7 +22,7 @@ export const MAX_LISTING_BYTES = 256 * 1024 * 1024;
 
 /** What the listing reader left out since the application started. */
 export interface ListingCutStats {
-  /** Fields cut to 64 KiB characters. */
+  /** Fields cut to 768 Ki characters. */
   fieldsCut: number;
   /** Rows left out (over 1 MiB kept characters, past 100 000 rows or 32 Mi characters in all). */
   rowsSkipped: number;
