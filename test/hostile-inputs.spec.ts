@@ -81,7 +81,7 @@ describe('hostile inputs', () => {
       status: 'completed',
     });
     await delegations.check();
-    const refused = logs.matching('warn', 'Refused delegation');
+    const refused = logs.matching('warn', 'Refused a row of delegation');
     assert.equal(refused.length, 1);
     for (const line of logs.lines) {
       assert.ok(!/[\n\u202e]/.test(line.message) && !line.message.includes('\u001b'));

@@ -109,7 +109,7 @@ describe('per-endpoint auth', () => {
       assert.equal(await host.scheduler.beat(), true);
       for (let i = 0; i < 4; i++) await host.delegations.check();
       assert.ok(platform.received('delegations').every((request) => request.status === 401));
-      assert.equal(host.logs.matching('warn', 'AuthService.saveToken(token)').length, 1);
+      assert.equal(host.logs.matching('warn', 'AuthService.saveToken(').length, 1);
       assert.equal(host.logs.matching('warn', 'the token file has not changed').length, 0);
       const refused = indicator.isHealthy().heartbeat;
       assert.equal(refused.status, 'up');

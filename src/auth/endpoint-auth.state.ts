@@ -41,11 +41,16 @@ export class EndpointAuthState {
   refused(call: TokenGatedCall, tokenSent: boolean): void {
     if (this.current === undefined || this.current.tokenSent !== tokenSent) {
       this.current = { since: Date.now(), calls: [call], tokenSent };
-      this.logger.warn(
-        tokenSent
-          ? `The platform refuses the token in ${this.tokenFile} for ${call} (401) although it may accept heartbeats: the token is not live (revoked, or of another workspace). The host must save the token it got from POST /registry/register with AuthService.saveToken(token)`
-          : `The platform requires a token for ${call} (401) and none is saved in ${this.tokenFile}; heartbeats pass without one, delegation results and notifications do not. The host must save the token it got from POST /registry/register with AuthService.saveToken(token)`,
-      );
+      if (tokenSent) {
+        this.logger.warn(
+          `The platform refuses the token in ${this.tokenFile} for ${call} (401) although it may accept heartbeats: the token is not live (revoked, or of another workspace). The host must save the token it got from POST /registry/register with AuthService.saveToken(token)`,
+        );
+      } else {
+        // AuthService has already said at warn level that there is no token, where, and what to do.
+        this.logger.debug(
+          `The platform requires a token for ${call} (401) and none is saved in ${this.tokenFile}; heartbeats pass without one, delegation results and notifications do not`,
+        );
+      }
     } else if (!this.current.calls.includes(call)) {
       this.current.calls.push(call);
     }

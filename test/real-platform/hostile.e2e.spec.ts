@@ -102,7 +102,7 @@ describe('hostile answers of the real platform server', { skip: !target }, () =>
     assert.equal(await started.scheduler.beat(), true);
     for (let i = 0; i < 3; i++) await started.delegations.check();
     assert.deepEqual(await loggedStatuses('GET', `/workspaces/${id}/delegations`), [401, 401, 401]);
-    assert.equal(started.logs.matching('warn', 'AuthService.saveToken(token)').length, 1);
+    assert.equal(started.logs.matching('warn', 'AuthService.saveToken(').length, 1);
     assert.deepEqual(health(started).tokenRefusedFor, ['delegations']);
   });
 
