@@ -144,7 +144,7 @@ export class BoundedJsonArrayParser {
   }
 
   private takeText(): string {
-    const text = this.pieces.join('');
+    const text = this.pieces.length === 1 ? detached(this.pieces[0]) : this.pieces.join('');
     if (this.textChars <= this.pieceChars) return text;
     this.cuts.cutStrings++;
     return `${text}…[cut: ${this.textChars} characters in all]`;
@@ -244,4 +244,15 @@ function startsValue(token: JsonToken): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * A copy of `piece` that does not share memory with the text it was cut from. The tokenizer's
+ * pieces are slices of its buffer (up to a whole network chunk), and V8 keeps that buffer alive
+ * for as long as any slice of it lives: a delegation id remembered for days would hold tens of
+ * kilobytes of listing (measured: 9 MB for 120 results with large errors). Prefixing a character
+ * makes a new string, which V8 flattens into its own memory before slicing it again.
+ */
+function detached(piece: string): string {
+  return ` ${piece}`.slice(1);
 }
