@@ -17,8 +17,8 @@ export interface BoundedJsonOutcome {
 /**
  * The longest text, in bytes, in which no character limit of `limits` can apply, so that
  * `JSON.parse` keeps exactly what {@link BoundedJsonArrayParser} keeps:
- * - a string or number of more than `maxStringChars` characters takes more bytes than that
- *   (a UTF-16 unit takes at least one byte of UTF-8 or of an escape), plus its quotes;
+ * - a string or number literal of more than `maxStringChars` characters takes more bytes than
+ *   that (a UTF-16 unit takes at least one byte of UTF-8 or of an escape);
  * - an element keeps at most 4 characters per byte: each kept thing owns the byte before it
  *   (`[`, `,` or `:`) and its own bytes, and the densest is a number (8 characters for a digit
  *   and that byte); so does a top-level value that is not an array, and so do all elements
@@ -27,7 +27,7 @@ export interface BoundedJsonOutcome {
  */
 export function wholeTextBytes(limits: BoundedJsonLimits): number {
   return Math.min(
-    limits.maxStringChars + 2,
+    limits.maxStringChars,
     Math.floor(limits.maxElementChars / 4),
     Math.floor(limits.maxTotalChars / 4),
   );
