@@ -33,10 +33,20 @@ export interface DelegationStats {
   resultsFileBusy: number;
   /** Torn records (a write cut short by a kill or a full disk) cut off the file's end. */
   tornTailsRepaired: number;
-  /** Self-messages the platform accepted. */
+  /** Self-messages the platform accepted (200, or 202 when it queued them). */
   selfMessagesSent: number;
+  /** Of those, the ones the platform queued for a busy agent (202 `{"queued":true}`). */
+  selfMessagesQueued: number;
   /** Self-messages that failed; their results stay pending for the next one. */
   selfMessageFailures: number;
+  /** Self-messages refused because the workspace's monthly budget is spent (402). */
+  selfMessagesRefusedForBudget: number;
+  /** Self-messages without an answer in time, counted as delivered and not sent again. */
+  selfMessagesUnconfirmed: number;
+  /** `Retry-After` values longer than the 10 minutes honoured at most, cut to that. */
+  retryAfterClamped: number;
+  /** Announced marks that could not be stored beside the results file. */
+  wakeStateWriteFailures: number;
   /** Notifications the platform did not accept (not retried: the result is on disk). */
   notifyFailures: number;
 }

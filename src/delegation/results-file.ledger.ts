@@ -4,7 +4,13 @@ import { dirname } from 'node:path';
 import { type Logger } from '@nestjs/common';
 import { type DelegationResult } from './delegation.types.js';
 import { lockResultsFile } from './results-file.lock.js';
-import { MAX_REMEMBERED_IDS, readFully, scanDeliveredIds } from './results-file.scan.js';
+import {
+  MAX_REMEMBERED_IDS,
+  lineStartBefore,
+  readFully,
+  scanDeliveredIds,
+} from './results-file.scan.js';
+import { type OwedResults, readWakeState, writeWakeState } from './results-file.wake-state.js';
 import { SeenDelegationIds } from './seen-delegation-ids.js';
 
 /** The results file cannot be used as it is (a symlink, not a regular file, …). */
@@ -32,7 +38,6 @@ export interface AppendOutcome {
 }
 
 const NEWLINE = 0x0a;
-const TAIL_CHUNK_BYTES = 64 * 1024;
 /** A tail longer than any record this module writes is torn whatever it holds. */
 const MAX_TAIL_BYTES = 16 * 1024 * 1024;
 const PRIVATE_MODE = 0o600;
@@ -59,6 +64,7 @@ export class ResultsLedger {
   private readonly abandonment = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
   private tornTails = 0;
+  private owedWakes: OwedResults | undefined;
 
   constructor(
     private readonly path: string,
@@ -73,6 +79,14 @@ export class ResultsLedger {
   /** Torn tails found and cut off since start. */
   get tornTailsRepaired(): number {
     return this.tornTails;
+  }
+
+  /**
+   * Results whole in the file that no accepted self-message announced (a process killed between
+   * the write and the wake), as read by the last {@link open}; see `results-file.wake-state.ts`.
+   */
+  get owed(): OwedResults | undefined {
+    return this.owedWakes;
   }
 
   /** Whether the file holds the result of this delegation. */
@@ -117,8 +131,21 @@ export class ResultsLedger {
           `${this.path}: ${scan.unreadableLines} line(s) are not result records; they are left as they are`,
         );
       }
+      await this.readOwedWakes(file);
     });
     this.scanned = true;
+  }
+
+  private async readOwedWakes(file: OpenFile): Promise<void> {
+    const state = await this.guard(readWakeState(this.path, file.reader, file.end));
+    if (state.problem !== undefined) this.logger.warn(`${this.path}: ${state.problem}`);
+    if (state.rewrite !== undefined) await this.guard(writeWakeState(this.path, state.rewrite));
+    if (state.owed.total > 0) {
+      this.logger.log(
+        `${this.path}: ${state.owed.total} result(s) were written but never announced to the agent (the last process stopped before its self-message was accepted); they are announced now`,
+      );
+    }
+    this.owedWakes = state.owed;
   }
 
   /**
@@ -348,20 +375,6 @@ async function writeFully(file: FileHandle, bytes: Buffer): Promise<void> {
     const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset);
     offset += bytesWritten;
   }
-}
-
-/** Offset just after the last newline before `end`, or 0. */
-async function lineStartBefore(file: FileHandle, end: number): Promise<number> {
-  let position = end;
-  while (position > 0) {
-    const length = Math.min(TAIL_CHUNK_BYTES, position);
-    position -= length;
-    const chunk = Buffer.alloc(length);
-    await readFully(file, chunk, position);
-    const newline = chunk.lastIndexOf(NEWLINE);
-    if (newline >= 0) return position + newline + 1;
-  }
-  return 0;
 }
 
 async function wholeRecordId(
