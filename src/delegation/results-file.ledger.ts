@@ -139,7 +139,18 @@ export class ResultsLedger {
   private async readOwedWakes(file: OpenFile): Promise<void> {
     const state = await this.guard(readWakeState(this.path, file.reader, file.end));
     if (state.problem !== undefined) this.logger.warn(`${this.path}: ${state.problem}`);
-    if (state.rewrite !== undefined) await this.guard(writeWakeState(this.path, state.rewrite));
+    if (state.rewrite !== undefined) {
+      try {
+        await this.guard(writeWakeState(this.path, state.rewrite));
+      } catch (error) {
+        if (error instanceof ResultsFileAbandonedError) throw error;
+        // Delivery does not depend on the mark; without it, only a wake cut short by a kill
+        // is not sent again by the next process.
+        this.logger.warn(
+          `${this.path}: could not store the announced mark beside it (${describe(error)}); results are still delivered`,
+        );
+      }
+    }
     if (state.owed.total > 0) {
       this.logger.log(
         `${this.path}: ${state.owed.total} result(s) were written but never announced to the agent (the last process stopped before its self-message was accepted); they are announced now`,
