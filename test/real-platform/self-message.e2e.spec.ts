@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { HeartbeatHealthIndicator } from '../../src/health/index.js';
 import { listenBusy } from '../conformance/busy-agent.js';
@@ -123,6 +124,33 @@ describe('self-message outcomes on the real platform server', { skip: !target },
     } finally {
       await dir.remove();
     }
+  });
+
+  it('a self-message the module stopped waiting for is still delivered by the server: counted as delivered, not sent again', async () => {
+    const source = await workspaceWithToken('Slow agent');
+    const worker = await admin.createWorkspace({ name: 'Worker', url: platform.agentUrl });
+    const started = await host(source.id, source.token, { selfMessageTimeoutMs: 500 });
+    const id = await finishDelegation(source, worker);
+    const a2aPath = `/workspaces/${source.id}/a2a`;
+    await platform.configureAgent({ delayMs: 2_500 });
+    try {
+      await wakeAndSettle(started);
+      assert.equal(started.delegations.stats.selfMessagesUnconfirmed, 1);
+      assert.equal(started.delegations.pendingWake, 0);
+      // The server logs a request when its handler returns: after the agent answered, 2.5 s on.
+      for (let i = 0; i < 100 && (await loggedStatuses('POST', a2aPath)).length === 0; i++) {
+        await sleep(100);
+      }
+      assert.deepEqual(await loggedStatuses('POST', a2aPath), [200], 'forwarded to the end');
+    } finally {
+      await platform.configureAgent({ delayMs: 0 });
+    }
+    await wakeAndSettle(started);
+    assert.deepEqual(await loggedStatuses('POST', a2aPath), [200], 'not sent again');
+    const woken = (await platform.agentRequests()).filter((request) =>
+      JSON.stringify(request).includes(id.slice(0, 8)),
+    );
+    assert.equal(woken.length, 1, 'the agent got it once');
   });
 
   it('202 {"queued":true} for a busy agent counts as sent; the server queues one messageId once', async () => {
