@@ -16,8 +16,8 @@ import { forLog } from '../shared/log-text.js';
 import { SharedFailureCauses } from '../shared/shared-failure-causes.js';
 import { DelegationRowMerger, type MergedListing } from './delegation-rows.merger.js';
 import { notifyText } from './delegation.messages.js';
-import { type DelegationResult, type DelegationStats } from './delegation.types.js';
-import { DelegationWake, type WakePause } from './delegation.wake.js';
+import { type DelegationResult, type DelegationStats, type WakePause } from './delegation.types.js';
+import { DelegationWake } from './delegation.wake.js';
 import { ResultsFileBusyError } from './results-file.lock.js';
 import {
   ResultsFileAbandonedError,

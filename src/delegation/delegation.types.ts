@@ -50,3 +50,30 @@ export interface DelegationStats {
   /** Notifications the platform did not accept (not retried: the result is on disk). */
   notifyFailures: number;
 }
+
+/** Counters of the self-messages since start. */
+export interface WakeStats {
+  /** Accepted by the platform (200 or 202). */
+  sent: number;
+  /** Of those, queued by the platform for a busy agent (202). */
+  queued: number;
+  /** Failed; their results stay pending. */
+  failed: number;
+  /** Refused with 402 (budget spent); their results stay pending. */
+  budgetRefused: number;
+  /** Timed out; taken as delivered (the platform keeps forwarding), not sent again. */
+  unconfirmed: number;
+  /** `Retry-After` values above the cap, cut to it. */
+  retryAfterClamped: number;
+  /** Announced marks that could not be stored (the next process may announce those again). */
+  stateWriteFailures: number;
+}
+
+/** Why self-messages are not being sent, while they are not. */
+export interface WakePause {
+  reason: 'budget-exceeded';
+  /** Epoch ms when the first refusal arrived. */
+  since: number;
+  /** Results waiting for the wake. */
+  pendingResults: number;
+}
