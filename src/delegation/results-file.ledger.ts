@@ -1,8 +1,16 @@
 import { constants } from 'node:fs';
-import { type FileHandle, lstat, open } from 'node:fs/promises';
+import { type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Logger } from '@nestjs/common';
 import { type DelegationResult } from './delegation.types.js';
+import {
+  PRIVATE_MODE,
+  ResultsFileRefusedError,
+  exists,
+  openRefusingLinks,
+  syncDirectory,
+  writeFully,
+} from './results-file.io.js';
 import { lockResultsFile } from './results-file.lock.js';
 import {
   MAX_REMEMBERED_IDS,
@@ -13,10 +21,7 @@ import {
 import { type OwedResults, readWakeState, writeWakeState } from './results-file.wake-state.js';
 import { SeenDelegationIds } from './seen-delegation-ids.js';
 
-/** The results file cannot be used as it is (a symlink, not a regular file, …). */
-export class ResultsFileRefusedError extends Error {
-  override readonly name = 'ResultsFileRefusedError';
-}
+export { ResultsFileRefusedError } from './results-file.io.js';
 
 /** The ledger was closed while an operation on the file had not returned. */
 export class ResultsFileAbandonedError extends Error {
@@ -40,7 +45,6 @@ export interface AppendOutcome {
 const NEWLINE = 0x0a;
 /** A tail longer than any record this module writes is torn whatever it holds. */
 const MAX_TAIL_BYTES = 16 * 1024 * 1024;
-const PRIVATE_MODE = 0o600;
 const WRITE_FLAGS =
   constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
@@ -345,47 +349,6 @@ interface OpenFile {
   reader: FileHandle;
   /** Where the file ends now. */
   end: number;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
-}
-
-async function openRefusingLinks(path: string, flags: number, mode?: number): Promise<FileHandle> {
-  try {
-    return await open(path, flags, mode);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
-      throw new ResultsFileRefusedError(
-        `${path} is a symbolic link; results are never written through one (point DELEGATION_RESULTS_FILE at a regular file)`,
-      );
-    }
-    throw error;
-  }
-}
-
-/** Makes a new file's directory entry durable, so that a power loss does not unlink it. */
-async function syncDirectory(path: string): Promise<void> {
-  const directory = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
-  }
-}
-
-async function writeFully(file: FileHandle, bytes: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) {
-    const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset);
-    offset += bytesWritten;
-  }
 }
 
 async function wholeRecordId(

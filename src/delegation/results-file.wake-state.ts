@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MAX_RESULTS_LISTED, type WakeItem } from './delegation.messages.js';
+import { PRIVATE_MODE, syncDirectory } from './results-file.io.js';
 import { lineStartBefore, readFully } from './results-file.scan.js';
 
 /**
@@ -40,7 +41,6 @@ const CHUNK_BYTES = 1024 * 1024;
 /** Longer than any record this module writes (as in the scan of delivered ids). */
 const MAX_LINE_BYTES = 16 * 1024 * 1024;
 const NEWLINE = 0x0a;
-const PRIVATE_MODE = 0o600;
 
 /** The wake state's path beside the results file. */
 export function wakeStatePath(resultsFile: string): string {
@@ -112,12 +112,7 @@ export async function writeWakeState(resultsFile: string, mark: AnnouncedMark): 
     await file.close();
   }
   await rename(temporary, path);
-  const directory = await open(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
-  }
+  await syncDirectory(dirname(path));
 }
 
 function nothingOwed(end: number): OwedResults {
