@@ -27,6 +27,7 @@ const VARIABLES = [
   'CONFIGS_DIR',
   'DELEGATION_RESULTS_FILE',
   'SELF_MESSAGE_COOLDOWN_MS',
+  'SELF_MESSAGE_BUDGET_PROBE_MS',
 ];
 
 describe('heartbeatConfig (registerAs namespace)', () => {
@@ -84,6 +85,7 @@ describe('heartbeatConfig (registerAs namespace)', () => {
       configsDir: '/configs',
       delegationResultsFile: '/tmp/delegation_results.jsonl',
       selfMessageCooldownMs: 60_000,
+      selfMessageBudgetProbeMs: 600_000,
     });
   });
 

@@ -77,6 +77,7 @@ export const heartbeatEnvSchema = z.object({
   configsDir: nonEmptyText.default('/configs'),
   delegationResultsFile: nonEmptyText.default('/tmp/delegation_results.jsonl'),
   selfMessageCooldownMs: integerAtLeast(0).default(60_000),
+  selfMessageBudgetProbeMs: integerAtLeast(1).default(600_000),
 });
 
 /** Every validated module option: those of {@link heartbeatEnvSchema} and the code-only ones. */
@@ -99,6 +100,7 @@ const HEARTBEAT_ENV_VARIABLES: Readonly<Record<EnvOption, string>> = {
   configsDir: 'CONFIGS_DIR',
   delegationResultsFile: 'DELEGATION_RESULTS_FILE',
   selfMessageCooldownMs: 'SELF_MESSAGE_COOLDOWN_MS',
+  selfMessageBudgetProbeMs: 'SELF_MESSAGE_BUDGET_PROBE_MS',
 };
 
 /**
