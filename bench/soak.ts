@@ -10,7 +10,9 @@
  *
  * Reported: beats, kills and closes; heap and RSS of every host after its warm-up and at the end
  * of its life; at the end, the results file: lines, torn lines, duplicates, listed results
- * missing, self-messages naming a result that was not whole on disk. Every random draw comes
+ * missing, self-messages naming a result that was not whole on disk, results never woken (the
+ * last host runs without faults until it announced every result on disk) and results woken more
+ * than once. Every random draw comes
  * from `--seed`, so a run is repeatable (timing aside).
  *
  *   node --expose-gc build/bench/soak.js [--beats=100000] [--seed=1]
@@ -29,7 +31,7 @@ import { seededRandom } from './support/random.js';
 import { ResultsFileAudit } from './support/results-file-audit.js';
 import { SocketCensus } from './support/socket-census.js';
 import { FinishingDelegations } from './support/soak-delegations.js';
-import { SoakHost } from './support/soak-host.js';
+import { SELF_MESSAGE_TIMEOUT_MS, SoakHost } from './support/soak-host.js';
 import { type HostLife, SoakLives } from './support/soak-lives.js';
 import { printSoakReport } from './support/soak-report.js';
 import { WakeAudit } from './support/wake-audit.js';
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
     writeFile(join(dir.path, TOKEN_FILE_NAME), token, { mode: 0o600 });
   await writeToken(platform.issueToken(WORKSPACE_ID));
   const file = new ResultsFileAudit(resultsFile);
-  const wakes = new WakeAudit(platform, WORKSPACE_ID, file);
+  const wakes = new WakeAudit(platform, WORKSPACE_ID, file, SELF_MESSAGE_TIMEOUT_MS);
   const delegations = new FinishingDelegations(
     platform,
     WORKSPACE_ID,

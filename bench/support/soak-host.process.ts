@@ -4,7 +4,8 @@
  * delegations and appending results to the shared results file. Started by `SoakHost.start`
  * with `--expose-gc` and its {@link SoakHostOptions} as the only argument, JSON-encoded.
  *
- * Messages to the parent: `ready` once the app is initialised; `progress` every 100 ms;
+ * Messages to the parent: `ready` once the app is initialised; `progress` (beats sent and
+ * accepted, results on disk not yet announced) every 100 ms;
  * `sample` (settled memory) once after `warmupBeats`, every `sampleEveryMs`, and when the
  * parent sends `'sample'`; on `'close'`, a last `sample` (`end`), then `app.close()`, then
  * `closed` with the module's counters, and the process exits.
@@ -16,6 +17,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { DelegationService, HeartbeatModule, HeartbeatScheduler } from '../../src/index.js';
 import { CountingLogger } from './counting-logger.js';
 import { BENCH_ADAPTER } from './host.js';
+import { SELF_MESSAGE_TIMEOUT_MS } from './soak-host.js';
 import { type MemorySample, settledMemory } from './memory.js';
 import { SocketCensus } from './socket-census.js';
 
@@ -41,7 +43,7 @@ export interface HostSample extends MemorySample {
 /** A message from the host process. */
 export type SoakHostMessage =
   | { kind: 'ready' }
-  | { kind: 'progress'; sent: number; accepted: number }
+  | { kind: 'progress'; sent: number; accepted: number; pendingWake: number }
   | { kind: 'sample'; sample: HostSample }
   | { kind: 'closed'; counters: Record<string, unknown> };
 
@@ -68,7 +70,7 @@ function hostModule(options: SoakHostOptions): DynamicModule {
         intervalMs: 1,
         requestTimeoutMs: REQUEST_TIMEOUT_MS,
         selfMessageCooldownMs: 100,
-        selfMessageTimeoutMs: 1_000,
+        selfMessageTimeoutMs: SELF_MESSAGE_TIMEOUT_MS,
         resultRowWaitMs: options.resultRowWaitMs,
         adapter: BENCH_ADAPTER,
       }),
@@ -99,7 +101,7 @@ async function main(): Promise<void> {
   let warm = false;
   const progress = setInterval(() => {
     const { sent, accepted } = scheduler.stats;
-    void send({ kind: 'progress', sent, accepted });
+    void send({ kind: 'progress', sent, accepted, pendingWake: delegations.pendingWake });
     if (!warm && sent >= options.warmupBeats) {
       warm = true;
       void sample('warm');

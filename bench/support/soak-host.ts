@@ -8,6 +8,9 @@ import {
 
 const HOST_SCRIPT = new URL('./soak-host.process.js', import.meta.url);
 
+/** How long a host waits for the platform to answer a self-message before it counts it delivered. */
+export const SELF_MESSAGE_TIMEOUT_MS = 1_000;
+
 /**
  * The soak's handle on one host process (`soak-host.process.ts`): what it reported (beats,
  * memory samples, counters) and the ways its life ends, a graceful close or SIGKILL.
@@ -17,6 +20,8 @@ export class SoakHost {
   sent = 0;
   /** Beats the platform accepted, as the host reported them. */
   accepted = 0;
+  /** Results on disk whose self-message the host has not had delivered yet, as it reported them. */
+  pendingWake = 0;
   readonly samples: HostSample[] = [];
   /** The module's counters, reported after a graceful close. */
   counters: Record<string, unknown> | undefined;
@@ -32,6 +37,7 @@ export class SoakHost {
       if (message.kind === 'progress') {
         this.sent = message.sent;
         this.accepted = message.accepted;
+        this.pendingWake = message.pendingWake;
       } else if (message.kind === 'sample') this.samples.push(message.sample);
       else if (message.kind === 'closed') this.counters = message.counters;
       for (const listener of this.listeners) listener(message);

@@ -1,12 +1,14 @@
 import { statSync } from 'node:fs';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { type PlatformSimulator, type RecordedRequest } from '../../src/testing/index.js';
+import { pollUntil } from './poll.js';
 import { seededRandom } from './random.js';
 import { type ResultsFileAudit } from './results-file-audit.js';
 import { drawFault } from './soak-faults.js';
 import { type FinishingDelegations } from './soak-delegations.js';
 import { type SoakHost } from './soak-host.js';
 import { type HostSample } from './soak-host.process.js';
+import { announcedBytes } from './wake-mark.js';
 
 /** Time between two chances to inject something. */
 const STEP_MS = 20;
@@ -22,6 +24,11 @@ const APPEND_WAIT_MS = 10_000;
 const MAX_UNDELIVERED = 3;
 /** How long the last host may take to deliver what is still listed. */
 const LAST_DELIVERY_MS = 60_000;
+/**
+ * How long the last host may then take to announce every result on disk: a few self-messages
+ * (100 ms apart) without faults take well under a second; this only bounds a failure.
+ */
+const LAST_WAKE_MS = 60_000;
 
 /** A host's memory and sockets, and the platform's connections, at a quiet moment. */
 export interface Checkpoint extends HostSample {
@@ -45,6 +52,11 @@ export interface HostLife {
   burst?: { records: number; whole: number };
   /** The module's counters, for a closed host. */
   counters?: Record<string, unknown>;
+  /**
+   * For the last host: whether, before its close, it reported no result waiting for a wake and
+   * its wake mark reached the end of the file's whole records.
+   */
+  wakeDrained?: boolean;
 }
 
 /** What {@link SoakLives} works with. */
@@ -143,20 +155,24 @@ export class SoakLives {
   }
 
   /**
-   * A last host, without faults, that delivers what is still listed and is closed; resolves
-   * once every finished delegation whose rows are all listed is in the file (or after a minute).
+   * A last host, without faults, that delivers what is still listed, announces every result on
+   * disk and is closed: it lives until every finished delegation whose rows are all listed is in
+   * the file, then until its wake is drained (each bounded by a minute; a wake not drained by
+   * then is reported, not waited for).
    */
   async deliverTheRest(index: number): Promise<HostLife> {
     const { platform, delegations, file } = this.options;
     platform.clearFaults();
     const host = await this.options.startHost();
     const expected = delegations.fullyListed();
-    const deadline = performance.now() + LAST_DELIVERY_MS;
-    file.catchUp();
-    while ([...expected].some((id) => !file.holds(id)) && performance.now() < deadline) {
-      await sleep(100);
+    await pollUntil(LAST_DELIVERY_MS, () => {
       file.catchUp();
-    }
+      return [...expected].every((id) => file.holds(id));
+    });
+    const wakeDrained = await pollUntil(
+      LAST_WAKE_MS,
+      () => host.pendingWake === 0 && (announcedBytes(file.path) ?? 0) === file.catchUp(),
+    );
     await host.close();
     const life: HostLife = {
       index,
@@ -164,6 +180,7 @@ export class SoakLives {
       beats: 0,
       warm: undefined,
       end: undefined,
+      wakeDrained,
     };
     return this.ended(life, host);
   }

@@ -54,9 +54,10 @@ export function printSoakReport(outcome: SoakOutcome): void {
     '',
     `kills that left a torn record at the end of the file: ${lives.filter((l) => l.tornTailLeft).length}; ` +
       `kills aimed at an append, burst records whole at the kill: ${bursts.map((b) => `${b.whole}/${b.records}`).join(', ') || 'none'}`,
-    `self-messages: ${wakes.wakes} naming ${wakes.named} results (${wakes.overflowing} also covering more than they name); ` +
-      `results no accepted self-message covered (a kill between their flush and the wake, or ` +
-      `the wake failed and its host was killed before retrying): ${wakes.neverWoken()}`,
+    `self-messages: ${wakes.wakes} naming ${wakes.named} results (${wakes.overflowing} also covering more than they name; ` +
+      `${wakes.givenUp} unanswered until their host gave up, which counts as delivered); ` +
+      `last host's wake drained (nothing pending, wake mark at the end of the file) before its close: ` +
+      `${lives.at(-1)?.wakeDrained === true ? 'yes' : 'NO'}`,
     `finished delegations that scrolled out of the listing before a host read them: ${outcome.scrolledOut}`,
     '',
     'Memory of each host (settled: after two full collections), after its warm-up (1 000 beats) ' +
@@ -68,11 +69,15 @@ export function printSoakReport(outcome: SoakOutcome): void {
     `last host's counters: ${JSON.stringify(lives.at(-1)?.counters)}`,
   ];
   process.stdout.write(`${report.join('\n')}\n`);
-  if ([...fileRows, ...longRows].some((r) => r.met === false)) process.exitCode = 1;
+  const failed = [...fileRows, ...longRows].some((r) => r.met === false);
+  if (failed || lives.at(-1)?.wakeDrained !== true) process.exitCode = 1;
 }
 
 function resultRows(outcome: SoakOutcome): Row[] {
   const { file } = outcome;
+  // A host that ends (killed, or closed with a self-message in flight) after the platform took
+  // a self-message and before it recorded that leaves one message's results to the next host.
+  const endings = outcome.lives.length - 1;
   return [
     row('whole lines', 'lines', file.lines),
     row('results', 'results', file.results),
@@ -97,6 +102,25 @@ function resultRows(outcome: SoakOutcome): Row[] {
         goal: goals.equals(0),
       },
     ),
+    row(
+      'results never woken (no delivered self-message covered them)',
+      'results',
+      outcome.wakes.neverWoken(),
+      {
+        goal: goals.equals(0),
+      },
+    ),
+    row(
+      'results woken more than once (announced again by the next host)',
+      'results',
+      outcome.wakes.wokenMoreThanOnce(),
+    ),
+    row('self-messages announcing results already announced', 'messages', outcome.wakes.repeating, {
+      goal: {
+        ...goals.atMost(endings, 'messages'),
+        text: `≤ hosts ended before the last (${endings})`,
+      },
+    }),
   ];
 }
 
