@@ -5,6 +5,7 @@
  * fresh host and workspace; the simulator serves each listing exactly as generated.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -50,8 +51,7 @@ interface Delegation {
 const statusArbitrary = fc.constantFrom<DelegationStatus>(
   'pending',
   'dispatched',
-  'received',
-  'in_progress',
+  'queued',
   'completed',
   'failed',
 );
@@ -107,7 +107,6 @@ const count = (texts: readonly string[], fragment: string) =>
 
 describe('delegation properties (fast-check)', () => {
   let platform: PlatformSimulator;
-  let runs = 0;
 
   before(async () => {
     platform = new PlatformSimulator();
@@ -117,7 +116,7 @@ describe('delegation properties (fast-check)', () => {
   after(() => platform.stop());
 
   async function checkScenario({ cap, window, steps }: Scenario): Promise<void> {
-    const workspaceId = `ws-prop-${++runs}`;
+    const workspaceId = randomUUID();
     platform.addWorkspace({ id: workspaceId });
     const results = await switchableResultsFile();
     const host = await startHost(platform, {

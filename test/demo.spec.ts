@@ -13,6 +13,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PlatformSimulator } from 'nestjs-workspace-heartbeat/testing';
 import { DemoOptionsError, readDemoOptions } from '../examples/agent-host/demo-options.js';
+import { DEMO_WORKSPACES } from '../examples/agent-host/demo-workspaces.js';
 import { runDemo } from '../examples/agent-host/run-demo.js';
 import { selfMessageTextOf } from './support/platform-requests.js';
 import { readResults } from './support/results-file.js';
@@ -20,7 +21,8 @@ import { tempDir } from './support/temp-dir.js';
 import { until } from './support/until.js';
 
 const INTERVAL_MS = 150;
-const WORKSPACE_ID = 'ws-demo';
+const WORKSPACE_ID = DEMO_WORKSPACES.host.id;
+const OWN_ID = '4b6d8f0a-2c4e-4f6a-8b0c-1d3e5f7a9b0c';
 
 /** A stream standing in for the terminal, kept as text. */
 function terminal(): { stream: PassThrough; text: () => string } {
@@ -155,7 +157,7 @@ describe('agent host demo (npm start)', () => {
       /status {5}degraded → online/,
       /token rotated/,
       /beat {7}rejected with HTTP 401/,
-      /Refused delegation .*ws-intruder/,
+      new RegExp(`Refused delegation .*${DEMO_WORKSPACES.intruder.id}`),
       `written to ${resultsFile}`,
       /wake {7}agent woken: \[completed\] Delegation \w{8}: Summarise the incident thread/,
       /^stopped after [\d.]+ s · beats: \d+ sent, \d+ accepted, \d+ failed · delegation results: 2 delivered, 1 refused\n$/m,
@@ -176,11 +178,12 @@ describe('agent host demo (npm start)', () => {
 
   it('runs the same host against a platform given by URL, without the platform script', async () => {
     const simulator = new PlatformSimulator();
+    simulator.addWorkspace({ id: OWN_ID, name: 'Own agent' });
     const dir = await tempDir();
     const screen = terminal();
     const demo = await runDemo({
       platformUrl: await simulator.start(),
-      workspaceId: 'ws-own',
+      workspaceId: OWN_ID,
       intervalMs: 100,
       livenessWindowMs: 60_000,
       resultsFile: join(dir.path, 'results.jsonl'),
@@ -188,7 +191,7 @@ describe('agent host demo (npm start)', () => {
     });
     try {
       await until(
-        () => simulator.statusHistory('ws-own').some((change) => change.from === 'degraded'),
+        () => simulator.statusHistory(OWN_ID).some((change) => change.from === 'degraded'),
         'the wedge and its recovery',
       );
     } finally {
@@ -198,7 +201,7 @@ describe('agent host demo (npm start)', () => {
     }
     assert.equal(demo.platform, undefined);
     assert.deepEqual(
-      simulator.statusHistory('ws-own').map((change) => change.to),
+      simulator.statusHistory(OWN_ID).map((change) => change.to),
       ['online', 'degraded', 'online'],
     );
     assert.ok(simulator.received('delegations').length > 0, 'results are still checked');
@@ -213,7 +216,7 @@ describe('agent host demo (npm start)', () => {
     assert.equal(readDemoOptions(['--help'], {}), 'help');
     assert.deepEqual(readDemoOptions([], {}), {
       platformUrl: undefined,
-      workspaceId: 'ws-demo',
+      workspaceId: WORKSPACE_ID,
       intervalMs: 2_000,
       livenessWindowMs: 8_000,
       resultsFile: undefined,

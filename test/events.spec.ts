@@ -61,8 +61,8 @@ describe('events through @nestjs/event-emitter', () => {
   });
 
   it('emits token refreshed when a 401 is recovered with a re-read token', async () => {
-    await host!.auth.getToken(); // caches "no token"
-    await host!.writeToken(platform.issueToken(WORKSPACE_ID));
+    await host!.auth.getToken(); // caches the token the host started with
+    await host!.writeToken(platform.rotateToken(WORKSPACE_ID));
     await host!.scheduler.beat();
     assert.equal(named(HEARTBEAT_EVENTS.tokenRefreshed).length, 1);
     assert.equal(named(HEARTBEAT_EVENTS.beatAccepted).length, 1);

@@ -15,7 +15,7 @@ import { CapturingLogger } from './support/capturing-logger.js';
 import { tempDir } from './support/temp-dir.js';
 import { until } from './support/until.js';
 
-const WORKSPACE_ID = 'ws-health';
+const WORKSPACE_ID = 'c4e6a8b0-2d4f-4a6c-8e0b-3d5f7a9c1e2b';
 const INTERVAL_MS = 60_000;
 
 @Controller('health')

@@ -39,7 +39,7 @@ describe('HeartbeatScheduler against the platform simulator', () => {
     assert.equal(beat.method, 'POST');
     assert.equal(beat.path, '/registry/heartbeat');
     assert.equal(beat.headers['content-type'], 'application/json');
-    assert.equal(beat.headers.authorization, undefined);
+    assert.equal(beat.headers.authorization, `Bearer ${host.token}`);
     assert.deepEqual(Object.keys(beat.body as object), [
       'workspace_id',
       'error_rate',

@@ -86,7 +86,7 @@ describe('HeartbeatMetrics through the OpenTelemetry metrics API', () => {
     // Twice: the beat is resent once on a new connection after a reset.
     platform.fault('heartbeat', { resetConnection: true, times: 2 });
     assert.equal(await host.scheduler.beat(), false);
-    const token = platform.issueToken(WORKSPACE_ID);
+    const token = platform.rotateToken(WORKSPACE_ID);
     assert.equal(await host.scheduler.beat(), false);
 
     assert.deepEqual(await points(HEARTBEAT_METRICS.beats), [

@@ -12,10 +12,14 @@ describe('nodeHttpAdapter on a trimmed axios instance', () => {
   let platform: PlatformSimulator;
   let client: AxiosInstance;
   let agent: Agent;
+  let workspaceId: string;
+  let token: string;
 
   beforeEach(async () => {
     platform = new PlatformSimulator();
     await platform.start();
+    workspaceId = platform.addWorkspace({ name: 'worker' }).id;
+    token = platform.issueToken(workspaceId);
     agent = new Agent({ keepAlive: true });
     client = axios.create(PLATFORM_AXIOS_CONFIG);
     trimAxiosDefaults(client);
@@ -30,16 +34,20 @@ describe('nodeHttpAdapter on a trimmed axios instance', () => {
   const notify = (extra = {}) =>
     client.request<string>({
       method: 'POST',
-      url: `${platform.url}/workspaces/ws-1/notify`,
+      url: `${platform.url}/workspaces/${workspaceId}/notify`,
       data: JSON.stringify({ message: 'hi', type: 'delegation_result' }),
-      headers: { 'Content-Type': 'application/json', 'X-Custom': 'yes' },
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Custom': 'yes',
+        Authorization: `Bearer ${token}`,
+      },
       ...extra,
     });
 
   it('sends method, path, headers and body, and answers with the raw text', async () => {
     const answer = await notify();
     assert.equal(answer.status, 200);
-    assert.equal(answer.data, '{"status":"ok"}');
+    assert.equal(answer.data, '{"status":"sent"}');
     const [request] = platform.received('notify');
     assert.equal(request.method, 'POST');
     assert.equal(request.headers['x-custom'], 'yes');

@@ -14,6 +14,31 @@ import { selfMessageTextOf } from './support/platform-requests.js';
 import { readResults } from './support/results-file.js';
 import { tempDir } from './support/temp-dir.js';
 
+/**
+ * The platform's ids are UUIDs, so a hostile id can only come from a platform that misbehaves:
+ * these answers stand in for one, listing `rows` and describing every workspace as a child of
+ * `parentId` named Lead.
+ */
+function hostilePlatform(platform: PlatformSimulator, rows: object[], parentId?: string): void {
+  platform.fault('delegations', { body: JSON.stringify(rows) });
+  platform.fault('workspace', {
+    body: JSON.stringify({ id: 'x', name: 'Lead', parent_id: parentId ?? null, status: 'online' }),
+  });
+}
+
+const LEAD_ID = '5f0c1e2d-8a7b-4c6d-9e1f-2a3b4c5d6e7f';
+
+const finishedRow = (id: string, n = 1) => ({
+  id: `row-${n}`,
+  type: 'delegation',
+  delegation_id: `d${n}-${id}`,
+  source_id: id,
+  target_id: '',
+  summary: 'done',
+  status: 'completed',
+  created_at: '2026-11-30T00:00:00Z',
+});
+
 describe('security (issue 4)', () => {
   let platform: PlatformSimulator;
   let elsewhere: PlatformSimulator;
@@ -124,7 +149,7 @@ describe('security (issue 4)', () => {
     await delegations.check();
     await rm(blocker);
     await mkdir(blocker);
-    platform.addWorkspace({ id: WORKSPACE_ID, parent_id: 'ws-parent' });
+    platform.addWorkspace({ id: WORKSPACE_ID, parent_id: platform.addWorkspace({}).id });
     platform.fault('workspace', { status: 503, body: echo(), times: 1 });
     platform.fault('a2a', { hang: true, times: 1 });
     platform.fault('notify', { status: 500, body: echo(), times: 1 });
@@ -181,14 +206,11 @@ describe('security (issue 4)', () => {
 
     it('whatever parent_id the platform lists, the parent lookup stays on the platform', async () => {
       const token = platform.issueToken(WORKSPACE_ID);
-      host = await startHost(platform, { token });
       const parents = hostileIds(Number(new URL(elsewhere.url).port));
-      platform.addDelegation(WORKSPACE_ID, { status: 'completed' });
-      for (const parent of parents) {
-        platform.addWorkspace({ id: WORKSPACE_ID, parent_id: parent });
-        platform.addWorkspace({ id: parent, name: 'Lead' });
-        // A fresh host accepts the listed result again, wakes its agent and looks the parent up.
-        await host.close();
+      for (const [n, parent] of parents.entries()) {
+        hostilePlatform(platform, [finishedRow(WORKSPACE_ID, n)], parent);
+        // A fresh host accepts the listed result, wakes its agent and looks the parent up.
+        await host?.close();
         host = await startHost(platform, { token });
         assert.equal((await host.delegations.check()).length, 1);
         await host.delegations.whenWakeSettled();
@@ -206,18 +228,18 @@ describe('security (issue 4)', () => {
 
     it('whatever the workspace id, every request stays on the platform', async () => {
       for (const id of hostileIds(Number(new URL(elsewhere.url).port))) {
-        const token = platform.issueToken(id);
-        platform.addDelegation(id, { status: 'completed', source_id: id });
+        hostilePlatform(platform, [finishedRow(id)]);
+        const token = platform.adminToken;
         host = await startHost(platform, { token, workspaceId: id });
-        assert.equal(await host.scheduler.beat(), true);
+        await host.scheduler.beat();
         assert.equal((await host.delegations.check()).length, 1);
         await host.delegations.whenWakeSettled();
         await host.close();
         host = undefined;
         const requests = platform.requests.filter((r) => r.workspaceId === id);
         assert.deepEqual(
-          new Set(requests.map((r) => `${r.endpoint} ${r.status}`)),
-          new Set(['heartbeat 200', 'delegations 200', 'workspace 200', 'a2a 200', 'notify 200']),
+          new Set(requests.map((r) => r.endpoint)),
+          new Set(['heartbeat', 'delegations', 'workspace', 'a2a', 'notify']),
         );
         assert.ok(requests.every((r) => r.headers.authorization === `Bearer ${token}`));
       }
@@ -249,24 +271,22 @@ describe('security (issue 4)', () => {
   describe('workspace and parent ids stay inside their path segment', () => {
     /** One beat, one check with a finished result, its wake (with the parent lookup) and notify. */
     async function everyCall(id: string, parent: string) {
-      platform.addWorkspace({ id, parent_id: parent });
-      platform.addWorkspace({ id: parent, name: 'Lead' });
-      platform.addDelegation(id, { status: 'completed', source_id: id });
-      host = await startHost(platform, { workspaceId: id });
-      assert.equal(await host.scheduler.beat(), true);
+      hostilePlatform(platform, [finishedRow(id)], parent);
+      host = await startHost(platform, { workspaceId: id, token: platform.adminToken });
+      await host.scheduler.beat();
       assert.equal((await host.delegations.check()).length, 1);
       await host.delegations.whenWakeSettled();
 
       const paths = platform.requests.map((r) => `${r.method} ${r.path} ${r.status}`).join(', ');
       assert.deepEqual(
-        platform.requests.map((r) => `${r.endpoint} ${r.workspaceId} ${r.status}`).sort(),
+        platform.requests.map((r) => `${r.endpoint} ${r.workspaceId}`).sort(),
         [
-          `a2a ${id} 200`,
-          `delegations ${id} 200`,
-          `heartbeat ${id} 200`,
-          `notify ${id} 200`,
-          `workspace ${id} 200`,
-          `workspace ${parent} 200`,
+          `a2a ${id}`,
+          `delegations ${id}`,
+          `heartbeat ${id}`,
+          `notify ${id}`,
+          `workspace ${id}`,
+          `workspace ${parent}`,
         ].sort(),
         paths,
       );
@@ -289,23 +309,22 @@ describe('security (issue 4)', () => {
       it(`workspace id ${JSON.stringify(id)}, parent id ${JSON.stringify(`../${id}?parent`)}`, () =>
         everyCall(id, `../${id}?parent`));
     }
-    it('workspace id ".."', () => everyCall('..', 'ws-lead'));
-    it('workspace id "."', () => everyCall('.', 'ws-lead'));
+    it('workspace id ".."', () => everyCall('..', LEAD_ID));
+    it('workspace id "."', () => everyCall('.', LEAD_ID));
     it('parent id ".."', () => everyCall(WORKSPACE_ID, '..'));
   });
 
   it('a workspace id that X-Workspace-ID cannot carry is refused at bootstrap, or the wake still goes', async () => {
     const id = 'ws-✓';
-    platform.addWorkspace({ id });
-    platform.addDelegation(id, { status: 'completed', source_id: id });
+    hostilePlatform(platform, [finishedRow(id)]);
     try {
-      host = await startHost(platform, { workspaceId: id });
+      host = await startHost(platform, { workspaceId: id, token: platform.adminToken });
     } catch (error) {
       assert.match(String(error), /workspaceId/);
       return;
     }
     assert.equal((await host.delegations.check()).length, 1);
     await host.delegations.whenWakeSettled();
-    assert.equal(platform.received('a2a')[0]?.status, 200);
+    assert.equal(platform.received('a2a').length, 1);
   });
 });

@@ -200,8 +200,8 @@ describe('seed defects (SPEC §5)', () => {
   });
 
   it('defect 10: a failed parent lookup is not cached', async () => {
-    platform.addWorkspace({ id: 'ws-lead', name: 'Team Lead' });
-    platform.addWorkspace({ id: WORKSPACE_ID, name: 'Worker', parent_id: 'ws-lead' });
+    const lead = platform.addWorkspace({ name: 'Team Lead' });
+    platform.addWorkspace({ id: WORKSPACE_ID, name: 'Worker', parent_id: lead.id });
     host = await startHost(platform);
     platform.fault('workspace', { status: 503, times: 1 });
     finished();
@@ -278,7 +278,7 @@ describe('seed defects (SPEC §5)', () => {
   });
 
   it('defect 12: a token file that is a directory is a counted failure; beats go on without a token', async () => {
-    host = await startHost(platform);
+    host = await startHost(platform, { token: null });
     await mkdir(join(host.configsDir, '.auth_token'));
     assert.equal(await host.scheduler.beat(), true);
     assert.equal(platform.received('heartbeat')[0].headers.authorization, undefined);

@@ -17,6 +17,8 @@ import { tempDir } from './support/temp-dir.js';
 import { until } from './support/until.js';
 import { bootTestingModule } from './support/boot.js';
 
+const TYPED_ID = '7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+
 const VARIABLES = [
   'PLATFORM_URL',
   'WORKSPACE_ID',
@@ -132,10 +134,10 @@ describe('heartbeatConfig (registerAs namespace)', () => {
     const platform = new PlatformSimulator();
     await platform.start();
     try {
-      platform.addWorkspace({ id: 'ws-typed' });
+      platform.addWorkspace({ id: TYPED_ID });
       const envFilePath = await envFile({
         PLATFORM_URL: platform.url,
-        WORKSPACE_ID: 'ws-typed',
+        WORKSPACE_ID: TYPED_ID,
         CONFIGS_DIR: dir.path,
         DELEGATION_RESULTS_FILE: join(dir.path, 'results.jsonl'),
         HEARTBEAT_INTERVAL_MS: '3600000',
@@ -145,7 +147,7 @@ describe('heartbeatConfig (registerAs namespace)', () => {
         HeartbeatModule.forRootAsync(heartbeatConfig.asProvider()),
       ]);
       await until(() => moduleRef.get(HeartbeatScheduler).stats.accepted === 1, 'a beat');
-      assert.equal(platform.workspace('ws-typed')?.status, 'online');
+      assert.equal(platform.workspace(TYPED_ID)?.status, 'online');
     } finally {
       await app?.close();
       app = undefined;

@@ -13,6 +13,7 @@ import {
   WedgeService,
 } from 'nestjs-workspace-heartbeat';
 import { TaskDelegator } from './task-delegator.js';
+import { DEMO_WORKSPACES } from './demo-workspaces.js';
 
 const TASKS = [
   'Triage the support inbox',
@@ -71,13 +72,13 @@ export class AgentService implements OnApplicationBootstrap, BeforeApplicationSh
         this.succeed(3);
         break;
       case 1:
-        this.delegate('ws-research', 'Summarise the incident thread');
+        this.delegate(DEMO_WORKSPACES.research.id, 'Summarise the incident thread');
         this.succeed(2);
         break;
       case 2:
         this.fail('web_search timed out after 30 s');
         this.succeed(3);
-        this.delegate('ws-writer', 'Draft the v2.4 release notes');
+        this.delegate(DEMO_WORKSPACES.writer.id, 'Draft the v2.4 release notes');
         break;
       case 3:
         this.wedge.markWedged('model call has not returned for 90 s');

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEMO_WORKSPACES } from './demo-workspaces.js';
 
 /** What the demo runs; see {@link DEMO_USAGE} for the matching environment variables. */
 export interface DemoOptions {
@@ -19,7 +20,7 @@ export class DemoOptionsError extends Error {
   override readonly name = 'DemoOptionsError';
 }
 
-const DEFAULT_WORKSPACE_ID = 'ws-demo';
+const DEFAULT_WORKSPACE_ID = DEMO_WORKSPACES.host.id;
 const DEFAULT_INTERVAL_MS = 2_000;
 /** Room for one rejected beat (the token rotation) without the workspace turning offline. */
 const LIVENESS_INTERVALS = 4;

@@ -16,7 +16,8 @@ import { PlatformSimulator, type SimulatedWorkspaceInit } from '../../src/testin
 import { CapturingLogger } from './capturing-logger.js';
 import { tempDir } from './temp-dir.js';
 
-export const WORKSPACE_ID = 'ws-1';
+/** The workspace the test host runs as (the platform's ids are UUIDs). */
+export const WORKSPACE_ID = '0b9e6f4c-3d2a-4e8f-9a1b-5c6d7e8f9a0b';
 
 /** A simulator listening on 127.0.0.1 that knows `workspace`, when given, as after registration. */
 export async function startPlatform(
@@ -50,6 +51,8 @@ export interface TestHost {
   logs: CapturingLogger;
   configsDir: string;
   resultsFile: string;
+  /** The token written at start (`null` for none). */
+  token: string | null;
   /** Writes the token file as the platform does when it rotates the token. */
   writeToken(token: string): Promise<void>;
   /** Closes the app (idempotent) and removes its temporary files. */
@@ -59,8 +62,12 @@ export interface TestHost {
 export interface HostOptions extends HeartbeatModuleOptions {
   /** Extra modules the host imports (EventEmitterModule, …). */
   imports?: ModuleImport[];
-  /** Token file content written before the module starts. */
-  token?: string;
+  /**
+   * Token file content written before the module starts. By default a live token of the host's
+   * workspace issued by the simulator, as after provisioning (the platform's delegation, notify
+   * and events calls always need one); `null` writes no token file.
+   */
+  token?: string | null;
   /** Adjusts the testing module before it is compiled (overrideProvider, …). */
   customize?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
 }
@@ -73,10 +80,14 @@ export async function startHost(
   simulator: PlatformSimulator,
   options: HostOptions = {},
 ): Promise<TestHost> {
-  const { customize = (builder) => builder, token, imports = [], ...moduleOptions } = options;
+  const { customize = (builder) => builder, imports = [], ...moduleOptions } = options;
+  const token =
+    options.token === undefined
+      ? simulator.issueToken(moduleOptions.workspaceId ?? WORKSPACE_ID)
+      : options.token;
   const dir = await tempDir();
   const writeToken = (value: string) => writeFile(join(dir.path, '.auth_token'), value);
-  if (token !== undefined) await writeToken(token);
+  if (token !== null) await writeToken(token);
   const resultsFile = join(dir.path, 'delegation_results.jsonl');
   const logs = new CapturingLogger();
   const builder = Test.createTestingModule({
@@ -110,6 +121,7 @@ export async function startHost(
     logs,
     configsDir: dir.path,
     resultsFile,
+    token,
     writeToken,
     close: async () => {
       if (!closed) {

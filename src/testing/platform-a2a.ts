@@ -1,0 +1,330 @@
+import { request as httpRequest } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import { WIRE } from './platform-simulator.messages.js';
+import type { A2aDelivery, A2aScript } from './platform-simulator.types.js';
+import type { PlatformEvents } from './platform-events.js';
+import type { PlatformWorkspaces, WorkspaceRecord } from './platform-workspaces.js';
+import { canonicalUuid, goJson, isObject, type JsonObject, newId } from './platform-wire.js';
+
+/** What the platform answers for one A2A request: the agent's reply or the platform's error. */
+export interface A2aAnswer {
+  status: number;
+  /** Response body text. */
+  body: string;
+  /** Extra headers (Retry-After). */
+  headers?: Record<string, string>;
+  /** Whether `body` is the platform's own `{"error":...}` (then the agent's reply is not known). */
+  failed: boolean;
+  /** The JSON-RPC request as forwarded (after the platform filled `jsonrpc`, `id`, `messageId`). */
+  forwarded?: JsonObject;
+}
+
+interface QueuedItem {
+  readonly callerId: string;
+  readonly body: JsonObject;
+}
+
+const AGENT_ANSWER_CAP = 10 * 1024 * 1024;
+const BUSY_RETRY_AFTER_S = 30;
+const WAKING_RETRY_AFTER_S = 15;
+const BUILT_IN_REPLY = { kind: 'message', role: 'agent', parts: [{ kind: 'text', text: 'ok' }] };
+
+const fail = (
+  status: number,
+  response: JsonObject,
+  headers?: Record<string, string>,
+): A2aAnswer => ({
+  status,
+  body: goJson(response),
+  headers,
+  failed: true,
+});
+
+/**
+ * The platform's A2A proxy: access rule, budget, the workspace's URL, payload normalisation,
+ * forwarding over HTTP (which outlives the caller), busy agents queued and drained on the next
+ * heartbeat with spare capacity. A workspace without a URL is answered by a built-in agent.
+ */
+export class PlatformA2a {
+  private readonly queues = new Map<string, QueuedItem[]>();
+  private readonly scripts = new Map<string, { script: A2aScript; remaining: number }>();
+  private readonly inFlight = new Set<() => void>();
+
+  constructor(
+    private readonly workspaces: PlatformWorkspaces,
+    private readonly events: PlatformEvents,
+    private readonly idleTimeoutMs: number,
+    private readonly onDelivery: (delivery: A2aDelivery) => void,
+  ) {}
+
+  /** Makes the next `times` forwards to the workspace end as `script` without contacting it. */
+  script(workspaceId: string, script: A2aScript, times: number): void {
+    this.scripts.set(workspaceId, { script, remaining: times });
+  }
+
+  /** How many A2A requests wait in the workspace's queue. */
+  queueDepth(workspaceId: string): number {
+    return this.queues.get(workspaceId)?.length ?? 0;
+  }
+
+  /** Aborts every forward still on the wire (on stop()). */
+  abortAll(): void {
+    for (const abort of this.inFlight) abort();
+  }
+
+  /**
+   * Proxies one A2A request to `workspaceId` as the platform does for `callerId` (`''` for a
+   * caller without `X-Workspace-ID`). `clientGone` tells, at the end, whether the asker left.
+   */
+  async proxy(
+    workspaceId: string,
+    rawBody: unknown,
+    callerId: string,
+    clientGone: () => boolean = () => false,
+  ): Promise<A2aAnswer> {
+    if (callerId !== '' && callerId !== workspaceId) {
+      if (!this.workspaces.canCommunicate(callerId, workspaceId)) {
+        return fail(403, { error: WIRE.accessDenied });
+      }
+    }
+    const record = this.workspaces.get(workspaceId);
+    if (canonicalUuid(workspaceId) === undefined) return fail(500, { error: WIRE.lookupFailed });
+    if (!record) return fail(404, { error: WIRE.workspaceNotFound });
+    const { budget_limit, monthly_spend, url, status } = record.info;
+    if (budget_limit !== null && monthly_spend >= budget_limit) {
+      return fail(402, { error: WIRE.budgetExceeded });
+    }
+    if (url === '' && status === 'hibernated') {
+      return fail(
+        503,
+        { error: WIRE.waking, waking: true, retry_after: WAKING_RETRY_AFTER_S },
+        { 'Retry-After': String(WAKING_RETRY_AFTER_S) },
+      );
+    }
+    const forwarded = normalize(rawBody);
+    if (!forwarded) return fail(400, { error: WIRE.invalidJson });
+    const answer = await this.forward(record, forwarded, callerId, clientGone);
+    return { ...answer, forwarded };
+  }
+
+  /** Hands one queued request to the agent, as a heartbeat with spare capacity does. */
+  async drainOne(
+    workspaceId: string,
+  ): Promise<{ item: QueuedItem; answer: A2aAnswer } | undefined> {
+    const queue = this.queues.get(workspaceId);
+    const item = queue?.shift();
+    const record = this.workspaces.get(workspaceId);
+    if (!item || !record) return undefined;
+    const answer = await this.forward(record, item.body, item.callerId, () => false);
+    return { item, answer };
+  }
+
+  private async forward(
+    record: WorkspaceRecord,
+    body: JsonObject,
+    callerId: string,
+    clientGone: () => boolean,
+  ): Promise<A2aAnswer> {
+    const startedAt = Date.now();
+    const workspaceId = record.info.id;
+    const scripted = this.takeScript(workspaceId);
+    let agent: AgentReply;
+    if (scripted) agent = { kind: scripted, status: 0, text: '' };
+    else if (record.info.url === '') agent = builtInReply(body);
+    else agent = await this.send(record, body);
+    this.onDelivery({
+      workspaceId,
+      callerId,
+      body,
+      startedAt,
+      finishedAt: Date.now(),
+      agentStatus: agent.status,
+      outcome: agent.kind === 'answered' ? 'answered' : agent.kind,
+      clientGone: clientGone(),
+    });
+    if (agent.kind === 'unreachable') return fail(502, { error: WIRE.unreachable });
+    if (agent.kind === 'busy') return this.busy(record, body, callerId);
+    const method = typeof body.method === 'string' ? body.method : '';
+    if (agent.status >= 300) {
+      return fail(agent.status, {
+        error: agentError(agent.text) ?? STATUS_CODES[agent.status] ?? '',
+      });
+    }
+    if (callerId === '') {
+      this.events.emit(workspaceId, 'A2A_RESPONSE', {
+        response_body: parseOrText(agent.text),
+        method,
+        duration_ms: Date.now() - startedAt,
+      });
+    }
+    return { status: agent.status, body: agent.text, failed: false };
+  }
+
+  private busy(record: WorkspaceRecord, body: JsonObject, callerId: string): A2aAnswer {
+    if (record.info.runtime_metadata?.capabilities.session === true) {
+      return fail(
+        503,
+        {
+          error: WIRE.busySession,
+          busy: true,
+          retry_after: BUSY_RETRY_AFTER_S,
+          native_session: true,
+        },
+        { 'Retry-After': String(BUSY_RETRY_AFTER_S) },
+      );
+    }
+    const queue = this.queues.get(record.info.id) ?? [];
+    queue.push({ callerId, body });
+    this.queues.set(record.info.id, queue);
+    const answer = {
+      queued: true,
+      queue_id: newId(),
+      queue_depth: queue.length,
+      message: WIRE.busyQueued,
+    };
+    return { status: 202, body: goJson(answer), failed: false };
+  }
+
+  private takeScript(workspaceId: string): A2aScript | undefined {
+    const active = this.scripts.get(workspaceId);
+    if (!active) return undefined;
+    active.remaining -= 1;
+    if (active.remaining <= 0) this.scripts.delete(workspaceId);
+    return active.script;
+  }
+
+  /** POSTs to the agent; an idle agent (no event on its stream for the idle window) counts as busy. */
+  private send(record: WorkspaceRecord, body: JsonObject): Promise<AgentReply> {
+    const payload = goJson(body);
+    const idleSeconds = record.info.runtime_metadata?.idle_timeout_seconds;
+    const idleMs =
+      idleSeconds !== undefined && idleSeconds > 0 ? idleSeconds * 1000 : this.idleTimeoutMs;
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (reply: AgentReply): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(idle);
+        this.events.off(record.info.id, onEvent);
+        this.inFlight.delete(abort);
+        resolve(reply);
+      };
+      let req: ReturnType<typeof httpRequest>;
+      try {
+        req = httpRequest(record.info.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(payload),
+            'user-agent': 'Go-http-client/1.1',
+            'accept-encoding': 'gzip',
+          },
+        });
+      } catch {
+        resolve({ kind: 'unreachable', status: 0, text: '' });
+        return;
+      }
+      const abort = (): void => {
+        req.destroy();
+        finish({ kind: 'busy', status: 0, text: '' });
+      };
+      let idle = setTimeout(abort, idleMs);
+      const onEvent = (): void => {
+        clearTimeout(idle);
+        idle = setTimeout(abort, idleMs);
+      };
+      this.events.on(record.info.id, onEvent);
+      this.inFlight.add(abort);
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= AGENT_ANSWER_CAP) chunks.push(chunk);
+        });
+        res.on('end', () =>
+          finish({
+            kind: 'answered',
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', () => finish({ kind: 'busy', status: 0, text: '' }));
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        const busy = error.code === 'ECONNRESET' || /EOF|socket hang up/i.test(error.message);
+        finish({ kind: busy ? 'busy' : 'unreachable', status: 0, text: '' });
+      });
+      req.end(payload);
+    });
+  }
+}
+
+interface AgentReply {
+  kind: 'answered' | A2aScript;
+  status: number;
+  text: string;
+}
+
+/** The built-in agent of a workspace without URL: 200 with a JSON-RPC `ok` message. */
+function builtInReply(body: JsonObject): AgentReply {
+  const reply = { jsonrpc: '2.0', id: body.id ?? null, result: BUILT_IN_REPLY };
+  return { kind: 'answered', status: 200, text: JSON.stringify(reply) };
+}
+
+/** Fills `jsonrpc`/`id` and `messageId` as the platform does; `undefined` when not a JSON object. */
+function normalize(raw: unknown): JsonObject | undefined {
+  if (!isObject(raw)) return undefined;
+  let payload: JsonObject = structuredClone(raw);
+  if (!('jsonrpc' in payload)) {
+    payload = {
+      jsonrpc: '2.0',
+      id: newId(),
+      method: payload.method ?? null,
+      params: payload.params ?? null,
+    };
+  }
+  const params = payload.params;
+  if (isObject(params) && isObject(params.message) && !('messageId' in params.message)) {
+    params.message.messageId = newId();
+  }
+  return payload;
+}
+
+function agentError(text: string): string | undefined {
+  const parsed = parseOrText(text);
+  return isObject(parsed) && typeof parsed.error === 'string' && parsed.error !== ''
+    ? parsed.error
+    : undefined;
+}
+
+function parseOrText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** The text the platform takes from an agent's reply: the first text part, else the whole body. */
+export function replyText(body: string): string {
+  const parsed = parseOrText(body);
+  if (!isObject(parsed) || !isObject(parsed.result)) return body;
+  const fromParts = (parts: unknown): string | undefined => {
+    if (!Array.isArray(parts)) return undefined;
+    for (const part of parts) {
+      if (isObject(part) && part.kind === 'text' && typeof part.text === 'string') return part.text;
+    }
+    return undefined;
+  };
+  const direct = fromParts(parsed.result.parts);
+  if (direct !== undefined) return direct;
+  const artifacts = parsed.result.artifacts;
+  if (Array.isArray(artifacts)) {
+    for (const artifact of artifacts) {
+      const text = isObject(artifact) ? fromParts(artifact.parts) : undefined;
+      if (text !== undefined) return text;
+    }
+  }
+  return body;
+}
