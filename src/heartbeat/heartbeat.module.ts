@@ -15,6 +15,7 @@ import { AuthRetryInterceptor } from '../platform/auth-retry.interceptor.js';
 import { HeartbeatMetrics } from '../metrics/heartbeat-metrics.js';
 import { PLATFORM_AXIOS_CONFIG } from '../platform/platform-axios.js';
 import { PlatformClient } from '../platform/platform.client.js';
+import { EventStreamService } from '../push/event-stream.service.js';
 import { WedgeService } from '../wedge/wedge.service.js';
 import { HeartbeatScheduler } from './heartbeat.scheduler.js';
 
@@ -40,6 +41,7 @@ import { HeartbeatScheduler } from './heartbeat.scheduler.js';
     PlatformClient,
     AuthRetryInterceptor,
     DelegationService,
+    EventStreamService,
     HeartbeatScheduler,
     HeartbeatMetrics,
   ],
@@ -50,6 +52,7 @@ import { HeartbeatScheduler } from './heartbeat.scheduler.js';
     WedgeService,
     AdapterRegistry,
     DelegationService,
+    EventStreamService,
     HeartbeatScheduler,
   ],
 })

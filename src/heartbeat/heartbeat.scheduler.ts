@@ -23,9 +23,12 @@ import {
   describePlatformError,
 } from '../platform/platform.errors.js';
 import { HEARTBEAT_PATH } from '../platform/platform-paths.js';
+import { EventStreamService } from '../push/event-stream.service.js';
+import { CoalescedRun } from '../shared/coalesced-run.js';
 import { FailureStreak } from '../shared/failure-streak.js';
 import { WedgeService } from '../wedge/wedge.service.js';
 import { FixedRateTimer } from './fixed-rate-timer.js';
+import { UrgentBeat } from './urgent-beat.js';
 import { AGENT_RECYCLE_AFTER_FAILURES, HEARTBEAT_JOB_NAME } from './heartbeat.constants.js';
 import {
   MISSING_SCHEDULE_MODULE,
@@ -46,9 +49,11 @@ interface ReportedErrors {
 }
 
 /**
- * The heartbeat job: every `intervalMs`, on a fixed grid, it posts one heartbeat and starts a
- * delegation check unless the previous check is still running. The two are independent, so a
- * slow delegation step never delays a heartbeat. The job is registered in `SchedulerRegistry`
+ * The heartbeat job: every `intervalMs`, on a fixed grid, it posts one heartbeat and asks for a
+ * delegation check (one in flight, one queued at most). The two are independent, so a slow
+ * delegation step never delays a heartbeat. While the event stream is open, delegation events
+ * ask for checks and the beat lists only every `reconcileIntervalMs`. A change of the wedge
+ * flag sends a beat at once (at most one such beat per second, never beside one in flight). The job is registered in `SchedulerRegistry`
  * as `heartbeat`, starts on application bootstrap (unless `autoStart: false`) and stops on
  * shutdown, aborting whatever is in flight.
  *
@@ -73,7 +78,14 @@ export class HeartbeatScheduler
   private missedTicksBefore = 0;
   private timer: FixedRateTimer | undefined;
   private beatsInFlight = 0;
-  private delegationCheck: Promise<unknown> | undefined;
+  private readonly checks = new CoalescedRun(
+    () => this.delegations.check(),
+    (error: unknown) => this.logger.error(tickFailed(describePlatformError(error))),
+  );
+  private readonly urgentBeat = new UrgentBeat(
+    () => void this.track(this.beat()),
+    () => this.beatsInFlight > 0,
+  );
   private errorCount = 0;
   private requestCount = 0;
   private sampleError = '';
@@ -92,11 +104,16 @@ export class HeartbeatScheduler
     private readonly adapters: AdapterRegistry,
     private readonly delegations: DelegationService,
     private readonly events: HeartbeatEventBus,
+    private readonly stream: EventStreamService,
     @Optional() private readonly schedulerRegistry?: SchedulerRegistry,
   ) {}
 
   onModuleInit(): void {
     if (!this.schedulerRegistry) throw new Error(MISSING_SCHEDULE_MODULE);
+    this.stream.setListener({ checkDelegations: () => this.checks.request() });
+    this.wedge.onChange(() => {
+      if (this.isRunning) this.urgentBeat.request();
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -204,6 +221,7 @@ export class HeartbeatScheduler
     );
     const { intervalMs, phaseJitter } = this.config;
     this.timer.start(phaseJitter ? Math.ceil(Math.random() * intervalMs) || 1 : intervalMs);
+    this.stream.start();
   }
 
   /**
@@ -212,8 +230,11 @@ export class HeartbeatScheduler
    */
   async stop(): Promise<void> {
     this.retireTimer();
+    this.urgentBeat.cancel();
     this.platform.close();
     await Promise.allSettled([
+      this.stream.stop(),
+      this.checks.settled(),
       ...this.inFlight,
       Promise.resolve().then(() => this.delegations.whenWakeSettled()),
     ]);
@@ -239,12 +260,14 @@ export class HeartbeatScheduler
       const startedAt = performance.now();
       await this.platform.post('heartbeat', HEARTBEAT_PATH, body, { idempotent: true });
       this.accepted(reported, performance.now() - startedAt);
+      this.stream.beatAccepted(startedAt);
       return true;
     } catch (error) {
       this.notAccepted(error);
       return false;
     } finally {
       this.beatsInFlight--;
+      this.urgentBeat.beatSettled();
     }
   }
 
@@ -258,19 +281,18 @@ export class HeartbeatScheduler
       } else {
         void this.track(this.beat());
       }
-      if (!this.delegationCheck) {
-        this.delegationCheck = this.track(
-          Promise.resolve()
-            .then(() => this.delegations.check())
-            .catch((error: unknown) => this.logger.error(tickFailed(describePlatformError(error))))
-            .finally(() => {
-              this.delegationCheck = undefined;
-            }),
-        );
-      }
+      if (this.listingDue()) this.checks.request();
     } catch (error) {
       this.logger.error(tickFailed(describePlatformError(error)));
     }
+  }
+
+  /** Every beat while the stream is down or off; every `reconcileIntervalMs` while it is open. */
+  private listingDue(): boolean {
+    return (
+      !this.stream.isOpen ||
+      performance.now() - this.checks.lastStartedAt >= this.config.reconcileIntervalMs
+    );
   }
 
   private heartbeatBody(): HeartbeatBody {

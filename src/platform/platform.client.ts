@@ -64,6 +64,16 @@ export class PlatformClient implements BeforeApplicationShutdown {
     return !this.lifetime.signal.aborted;
   }
 
+  /** Aborted by `close()`: a long-lived request (the event stream) ends with it. */
+  get lifetimeSignal(): AbortSignal {
+    return this.lifetime.signal;
+  }
+
+  /** The module's keep-alive agent for `url`'s protocol, for requests sent outside axios. */
+  agentFor(url: string): HttpAgent | HttpsAgent {
+    return url.startsWith('https:') ? this.httpsAgent : this.httpAgent;
+  }
+
   /** Allows requests again after `close()`. */
   open(): void {
     if (!this.isOpen) this.lifetime = new AbortController();

@@ -1,0 +1,56 @@
+/**
+ * Runs a task with at most one run in flight and one queued: a request while it runs queues
+ * one more run, and further requests until that run starts join it. A burst of requests (a
+ * flood of events) thus costs at most two runs, and none is lost: a request made while a run
+ * is in flight is always followed by a run that starts after it.
+ */
+export class CoalescedRun {
+  private running: Promise<void> | undefined;
+  private queued = false;
+  private started = 0;
+  private lastStart = -Infinity;
+
+  constructor(
+    private readonly task: () => Promise<unknown>,
+    private readonly onError: (error: unknown) => void,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Runs the task now, or once more after the run in flight. */
+  request(): void {
+    if (this.running) {
+      this.queued = true;
+      return;
+    }
+    this.running = this.runLoop();
+  }
+
+  /** Runs started so far. */
+  get runs(): number {
+    return this.started;
+  }
+
+  /** When the last run started (`performance.now()`), `-Infinity` before the first. */
+  get lastStartedAt(): number {
+    return this.lastStart;
+  }
+
+  /** Resolves once no run is in flight or queued. */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async runLoop(): Promise<void> {
+    do {
+      this.queued = false;
+      this.started++;
+      this.lastStart = this.now();
+      try {
+        await this.task();
+      } catch (error) {
+        this.onError(error);
+      }
+    } while (this.queued);
+    this.running = undefined;
+  }
+}
