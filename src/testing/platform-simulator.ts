@@ -448,6 +448,16 @@ export class PlatformSimulator extends EventEmitter<PlatformSimulatorEvents> {
     this.stream.close(workspaceId);
   }
 
+  /**
+   * Writes `text` unframed to the open event streams (of one workspace, or all), to play a
+   * misbehaving stream: malformed frames, an endless line, a huge event, a flood. Returns how
+   * many streams got it. To drop streams silently use {@link silenceEventStreams}; to refuse or
+   * slow new ones, `fault('events', { status })` or `fault('events', { delayMs })`.
+   */
+  writeToEventStreams(text: string, workspaceId?: string): number {
+    return this.stream.writeRaw(text, workspaceId);
+  }
+
   /** Runs the liveness sweep now (besides its timer). */
   sweepLiveness(): void {
     sweepStale(this.store, this.stream, this.staleAfterMs);

@@ -80,11 +80,16 @@ export async function startHost(
   simulator: PlatformSimulator,
   options: HostOptions = {},
 ): Promise<TestHost> {
-  const { customize = (builder) => builder, imports = [], ...moduleOptions } = options;
+  const {
+    customize = (builder) => builder,
+    imports = [],
+    token: tokenOption,
+    ...moduleOptions
+  } = options;
   const token =
-    options.token === undefined
+    tokenOption === undefined
       ? simulator.issueToken(moduleOptions.workspaceId ?? WORKSPACE_ID)
-      : options.token;
+      : tokenOption;
   const dir = await tempDir();
   const writeToken = (value: string) => writeFile(join(dir.path, '.auth_token'), value);
   if (token !== null) await writeToken(token);
