@@ -84,7 +84,7 @@ async function measureListing(
   iterations: number,
   rounds: number,
 ): Promise<Comparison> {
-  const workspaceId = `ws-listing-${size}`;
+  const workspaceId = `00000000-0000-4000-8000-${String(size).padStart(12, '0')}`;
   await platform.call('addFinishedDelegations', workspaceId, size);
   const host = await startHost(platform, { workspaceId });
   const raw = new RawHttpClient(platform.url);

@@ -6,9 +6,9 @@
  * with a live body, the baseline serialises the body on every request; that is its only work
  * besides the exchange.
  *
- * A third client shows how much of the gap SPEC §3 imposes: the raw client behind an axios instance
- * set up as the module's, with a response interceptor (see `axiosAroundRawClient`). Every request
- * the module sends pays at least that.
+ * A third client shows how much of the gap the module's design imposes: the raw client behind an
+ * axios instance set up as the module's, with a response interceptor (see `axiosAroundRawClient`).
+ * Every request the module sends pays at least that.
  *
  * The platform runs in its own process, so `process.cpuUsage()` here counts client work only.
  * All three are warmed up, then measured in alternating rounds; the medians are reported.
@@ -78,7 +78,7 @@ export const perBeat: Benchmark = {
               goal: goals.ratioAtMost(1.3),
             }),
             row('wall time per beat', 'µs', module.wallUs, { baseline: baseline.wallUs }),
-            row('CPU per request, raw client behind axios (SPEC §3 floor)', 'µs', floor.cpuUs, {
+            row('CPU per request, raw client behind axios (the floor)', 'µs', floor.cpuUs, {
               baseline: baseline.cpuUs,
             }),
             row('CPU per beat over that floor', 'µs', module.cpuUs, { baseline: floor.cpuUs }),

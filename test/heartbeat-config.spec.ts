@@ -8,7 +8,7 @@ const noEnv = () => undefined;
 const env = (values: Record<string, string>) => (name: string) => values[name];
 
 describe('resolveHeartbeatConfig', () => {
-  it('applies the defaults of SPEC §4', () => {
+  it('applies the documented defaults', () => {
     const config = resolveHeartbeatConfig(required, noEnv);
     assert.deepEqual(config, {
       platformUrl: 'http://platform.test',

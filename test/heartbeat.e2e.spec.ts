@@ -32,7 +32,7 @@ describe('HeartbeatScheduler against the platform simulator', () => {
     assert.equal(platform.workspace(WORKSPACE_ID)?.status, 'online');
   });
 
-  it('posts the heartbeat body of SPEC §2, field for field', async () => {
+  it('posts the heartbeat body of docs/protocol.md, field for field', async () => {
     host = await startHost(platform);
     assert.equal(await host.scheduler.beat(), true);
     const beat = beats()[0];

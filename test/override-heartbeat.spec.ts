@@ -102,7 +102,9 @@ describe('overrideHeartbeat (testing a host that imports its own AppModule)', ()
     assert.deepEqual(moduleRef.get(SchedulerRegistry).getIntervals(), [], 'nothing scheduled');
     assert.equal(platform.received('heartbeat').length, 0, 'no beat before the test asks');
 
-    // The README's "Testing your host" test.
+    // The README's "Testing your host" test, on a workspace already online (a first beat only
+    // brings a provisioning one online, as on the real platform).
+    platform.addWorkspace({ id: TEST_WORKSPACE_ID, status: 'online' });
     await moduleRef.get(AgentService).run({
       title: 'Summarise the inbox',
       run: () => Promise.reject(new Error('tool failed')),
@@ -134,9 +136,10 @@ describe('overrideHeartbeat (testing a host that imports its own AppModule)', ()
     try {
       const AppModule = await importAppModule(empty.path, 'no-dotenv');
       assert.equal(process.env.PLATFORM_URL, undefined);
-      const moduleRef = await compile(AppModule, { workspaceId: 'ws-chosen' });
+      const chosen = '00000000-0000-4000-8000-00000000c405';
+      const moduleRef = await compile(AppModule, { workspaceId: chosen });
       assert.equal(await moduleRef.get(HeartbeatScheduler).beat(), true);
-      assert.equal(platform.received('heartbeat').at(-1)?.workspaceId, 'ws-chosen');
+      assert.equal(platform.received('heartbeat').at(-1)?.workspaceId, chosen);
     } finally {
       await empty.remove();
     }

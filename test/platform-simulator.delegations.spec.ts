@@ -266,6 +266,16 @@ describe('PlatformSimulator delegations', () => {
       );
     });
 
+    it('never writes the result row for a reply holding NUL, which Postgres refuses', async () => {
+      const id = uuid();
+      await record(id);
+      await update(id, { status: 'completed', response_preview: 'a\u0000b' });
+      assert.deepEqual(
+        (await list()).map((r) => [r.summary, r.status]),
+        [[`Delegating to ${target}`, 'completed']],
+      );
+    });
+
     it('answers 400 to other statuses and bad bodies', async () => {
       const bad = await update(uuid(), { status: 'queued' });
       assert.deepEqual(
@@ -342,6 +352,26 @@ describe('PlatformSimulator delegations', () => {
       );
       assert.throws(() => c.sim.updateDelegation('missing', {}), /No simulated delegation row/);
       assert.throws(() => c.sim.addDelegation(source, { id: row.id }), /already exists/);
+    });
+
+    it('records a request row first, then finishes it through the agent path', async () => {
+      const id = c.sim.recordDelegation({ sourceId: source, targetId: target }, 'Write tests');
+      assert.deepEqual(
+        (await list()).map((r) => r.status),
+        ['dispatched'],
+      );
+      c.sim.completeDelegation(
+        { sourceId: source, targetId: target, delegationId: id },
+        'done',
+        'agent',
+      );
+      assert.deepEqual(
+        (await list()).map((r) => [r.status, r.target_id]),
+        [
+          ['completed', ''],
+          ['completed', target],
+        ],
+      );
     });
 
     it('writes the helper shapes of both paths', async () => {

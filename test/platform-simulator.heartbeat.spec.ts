@@ -42,6 +42,12 @@ describe('PlatformSimulator heartbeat', () => {
       );
     });
 
+    it('matches field names case-insensitively, as Go decodes JSON', async () => {
+      const res = await c.post('/registry/heartbeat', { Workspace_ID: WS, ACTIVE_TASKS: 2 });
+      assert.equal(res.status, 200);
+      assert.equal(c.sim.workspace(WS)?.active_tasks, 2);
+    });
+
     it('treats null as an omitted field', async () => {
       const res = await c.post('/registry/heartbeat', {
         workspace_id: WS,
@@ -124,6 +130,10 @@ describe('PlatformSimulator heartbeat', () => {
       assert.deepEqual(statuses, [200, 200, 429]);
       const res = await limited.sendBeat();
       assert.equal(res.status, 429);
+      assert.deepEqual(
+        [res.headers.get('x-ratelimit-limit'), res.headers.get('x-ratelimit-remaining')],
+        ['2', '0'],
+      );
       assert.ok(Number(res.headers.get('retry-after')) >= 0);
       assert.equal(((await res.json()) as { error: string }).error, 'rate limit exceeded');
     });

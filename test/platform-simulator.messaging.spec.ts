@@ -143,6 +143,50 @@ describe('PlatformSimulator messaging', () => {
       );
     });
 
+    it('broadcasts ACTIVITY_LOGGED on the target, and A2A_RESPONSE for a call without X-Workspace-ID', async () => {
+      await a2a(send('hello'), {});
+      const types = c.sim.broadcasts(ws).map((e) => e.type);
+      assert.deepEqual(types.sort(), ['A2A_RESPONSE', 'ACTIVITY_LOGGED']);
+      const logged = c.sim.broadcasts(ws).find((e) => e.type === 'ACTIVITY_LOGGED');
+      assert.deepEqual(Object.keys(logged?.data ?? {}), [
+        'activity_type',
+        'duration_ms',
+        'method',
+        'source_id',
+        'status',
+        'summary',
+        'target_id',
+      ]);
+      assert.deepEqual(
+        [logged?.data.status, logged?.data.summary, logged?.data.source_id],
+        ['ok', 'message/send → worker', null],
+      );
+    });
+
+    it('answers 402 once the monthly spend reaches the budget the admin set', async () => {
+      const patched = await fetch(`${c.sim.url}/workspaces/${ws}/budget`, {
+        method: 'PATCH',
+        headers: c.admin,
+        body: JSON.stringify({ budget_limit: 100 }),
+      });
+      assert.equal(
+        await patched.text(),
+        '{"budget_limit":100,"monthly_spend":0,"budget_remaining":100}',
+      );
+      await c.sendBeat({ workspace_id: ws, monthly_spend: 100 }, bearer(token));
+      const budget = await c.get(`/workspaces/${ws}/budget`, bearer(token));
+      assert.deepEqual(await budget.json(), {
+        budget_limit: 100,
+        monthly_spend: 100,
+        budget_remaining: 0,
+      });
+      const res = await a2a(send('x'));
+      assert.deepEqual(
+        [res.status, await res.json()],
+        [402, { error: 'workspace budget limit exceeded' }],
+      );
+    });
+
     it('answers 402 once the monthly spend reaches the budget', async () => {
       c.sim.addWorkspace({ id: ws, budget_limit: 1000 });
       await c.sendBeat({ workspace_id: ws, monthly_spend: 1000 }, bearer(token));
@@ -207,6 +251,13 @@ describe('PlatformSimulator messaging', () => {
       agent.configure({ status: 500, reply: 'agent refused' });
       const refused = await a2a(send('x'));
       assert.deepEqual([refused.status, await refused.json()], [500, { error: 'agent refused' }]);
+    });
+
+    it('cuts a body over 1 MiB, so it answers 400 invalid JSON, and forwards nothing', async () => {
+      const big = send('x'.repeat(1024 * 1024));
+      const res = await a2a(big);
+      assert.deepEqual([res.status, await res.json()], [400, { error: 'invalid JSON' }]);
+      assert.equal(agent.requests.length, 0);
     });
 
     it('answers 400 invalid JSON, 404 unknown, 500 for a non-UUID id', async () => {
@@ -299,6 +350,11 @@ describe('PlatformSimulator messaging', () => {
         ],
       );
       assert.ok(events.every((e) => Number.isInteger(e.timestamp)));
+      // Payload keys come sorted, as Go writes a map.
+      assert.match(
+        frames[2],
+        /^data: \{"type":"AGENT_MESSAGE","timestamp":\d+,"data":\{"message":"m","name":"worker","workspace_id":/,
+      );
     });
 
     it('answers 404 for an unknown workspace and 500 for a non-UUID id (admin)', async () => {

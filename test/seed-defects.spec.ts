@@ -1,5 +1,5 @@
 /**
- * One test per defect of the Python seed (SPEC §5). Each asserts on what the platform received
+ * One test per defect of the Python seed. Each asserts on what the platform received
  * and fails on the seed's behaviour.
  */
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import { readResults } from './support/results-file.js';
 import { tempDir } from './support/temp-dir.js';
 import { until } from './support/until.js';
 
-describe('seed defects (SPEC §5)', () => {
+describe('seed defects', () => {
   let platform: PlatformSimulator;
   let host: TestHost | undefined;
 

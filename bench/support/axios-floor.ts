@@ -3,9 +3,9 @@ import { PLATFORM_AXIOS_CONFIG, trimAxiosDefaults } from '../../src/platform/pla
 import { type RawHttpClient } from './raw-client.js';
 
 /**
- * The floor SPEC §3 sets under every request the module sends: the raw client, unchanged, as
- * the adapter of an axios instance configured and trimmed as the module's own, with one response
- * interceptor registered, as the 401 retry is. No module code runs; what this costs over the raw
+ * The floor the module's design (the 401 retry as an axios interceptor) sets under every request
+ * the module sends: the raw client, unchanged, as the adapter of an axios instance configured and
+ * trimmed as the module's own, with one response interceptor registered, as the 401 retry is. No module code runs; what this costs over the raw
  * client alone is axios's request pipeline (config merge, header objects, the promise chain).
  * Requests name the path only, which the raw client takes as it is.
  */

@@ -16,7 +16,7 @@ import { CountingLogger } from './counting-logger.js';
 import { type RemotePlatform } from './remote-platform.js';
 
 /** The workspace benchmark hosts are, unless told otherwise. */
-export const WORKSPACE_ID = 'ws-bench';
+export const WORKSPACE_ID = 'b3e5c7a9-1d3f-4b5d-8f7a-9c1e3b5d7f9a';
 
 /** An adapter that answers, so heartbeats carry `runtime_metadata` as in production. */
 export const BENCH_ADAPTER: RuntimeAdapter = {

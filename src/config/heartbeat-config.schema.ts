@@ -77,7 +77,8 @@ const flagOrText = z.preprocess(
 );
 
 /**
- * The options that can come from the environment, with their validation and defaults (SPEC §4).
+ * The options that can come from the environment, with their validation and defaults (as the
+ * README's configuration table lists them).
  * Integers may be given as decimal text, as environment variables hold them.
  */
 export const heartbeatEnvSchema = z.object({

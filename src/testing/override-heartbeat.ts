@@ -11,7 +11,7 @@ import { HEARTBEAT_MODULE_OPTIONS } from '../config/heartbeat.module-definition.
 import { type PlatformSimulator } from './platform-simulator.js';
 
 /** The workspace id {@link overrideHeartbeat} gives the module unless told another. */
-export const TEST_WORKSPACE_ID = 'ws-test';
+export const TEST_WORKSPACE_ID = '00000000-0000-4000-8000-0000000000e5';
 
 /**
  * What {@link overrideHeartbeat} needs of a test module builder: `overrideProvider(token).useValue(value)`,

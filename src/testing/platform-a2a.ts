@@ -4,7 +4,14 @@ import { WIRE } from './platform-simulator.messages.js';
 import type { A2aDelivery, A2aScript } from './platform-simulator.types.js';
 import type { PlatformEvents } from './platform-events.js';
 import type { PlatformWorkspaces, WorkspaceRecord } from './platform-workspaces.js';
-import { canonicalUuid, goJson, isObject, type JsonObject, newId } from './platform-wire.js';
+import {
+  type AgentReply,
+  agentError,
+  builtInReply,
+  normalize,
+  parseOrText,
+} from './platform-a2a.payload.js';
+import { canonicalUuid, goJson, type JsonObject, newId } from './platform-wire.js';
 
 /** What the platform answers for one A2A request: the agent's reply or the platform's error. */
 export interface A2aAnswer {
@@ -27,7 +34,6 @@ interface QueuedItem {
 const AGENT_ANSWER_CAP = 10 * 1024 * 1024;
 const BUSY_RETRY_AFTER_S = 30;
 const WAKING_RETRY_AFTER_S = 15;
-const BUILT_IN_REPLY = { kind: 'message', role: 'agent', parts: [{ kind: 'text', text: 'ok' }] };
 
 const fail = (
   status: number,
@@ -103,7 +109,7 @@ export class PlatformA2a {
     }
     const forwarded = normalize(rawBody);
     if (!forwarded) return fail(400, { error: WIRE.invalidJson });
-    const answer = await this.forward(record, forwarded, callerId, clientGone);
+    const answer = await this.forward(record, forwarded, callerId, clientGone, true);
     return { ...answer, forwarded };
   }
 
@@ -115,7 +121,7 @@ export class PlatformA2a {
     const item = queue?.shift();
     const record = this.workspaces.get(workspaceId);
     if (!item || !record) return undefined;
-    const answer = await this.forward(record, item.body, item.callerId, () => false);
+    const answer = await this.forward(record, item.body, item.callerId, () => false, false);
     return { item, answer };
   }
 
@@ -124,6 +130,7 @@ export class PlatformA2a {
     body: JsonObject,
     callerId: string,
     clientGone: () => boolean,
+    logActivity: boolean,
   ): Promise<A2aAnswer> {
     const startedAt = Date.now();
     const workspaceId = record.info.id;
@@ -142,9 +149,10 @@ export class PlatformA2a {
       outcome: agent.kind === 'answered' ? 'answered' : agent.kind,
       clientGone: clientGone(),
     });
+    const method = typeof body.method === 'string' ? body.method : '';
+    if (logActivity) this.logActivity(record, callerId, method, agent, Date.now() - startedAt);
     if (agent.kind === 'unreachable') return fail(502, { error: WIRE.unreachable });
     if (agent.kind === 'busy') return this.busy(record, body, callerId);
-    const method = typeof body.method === 'string' ? body.method : '';
     if (agent.status >= 300) {
       return fail(agent.status, {
         error: agentError(agent.text) ?? STATUS_CODES[agent.status] ?? '',
@@ -158,6 +166,30 @@ export class PlatformA2a {
       });
     }
     return { status: agent.status, body: agent.text, failed: false };
+  }
+
+  /** The platform's activity-log broadcast for a forward (the real one writes it asynchronously). */
+  private logActivity(
+    record: WorkspaceRecord,
+    callerId: string,
+    method: string,
+    agent: AgentReply,
+    durationMs: number,
+  ): void {
+    const { id, name, url } = record.info;
+    const failure = agent.kind === 'busy' ? 'context canceled' : 'connect: connection refused';
+    this.events.emit(id, 'ACTIVITY_LOGGED', {
+      activity_type: 'a2a_receive',
+      duration_ms: durationMs,
+      method,
+      source_id: callerId === '' ? null : callerId,
+      status: agent.kind === 'answered' && agent.status < 400 ? 'ok' : 'error',
+      summary:
+        agent.kind === 'answered'
+          ? `${method} → ${name}`
+          : `A2A request to ${name} failed: Post "${url}": ${failure}`,
+      target_id: id,
+    });
   }
 
   private busy(record: WorkspaceRecord, body: JsonObject, callerId: string): A2aAnswer {
@@ -258,73 +290,4 @@ export class PlatformA2a {
       req.end(payload);
     });
   }
-}
-
-interface AgentReply {
-  kind: 'answered' | A2aScript;
-  status: number;
-  text: string;
-}
-
-/** The built-in agent of a workspace without URL: 200 with a JSON-RPC `ok` message. */
-function builtInReply(body: JsonObject): AgentReply {
-  const reply = { jsonrpc: '2.0', id: body.id ?? null, result: BUILT_IN_REPLY };
-  return { kind: 'answered', status: 200, text: JSON.stringify(reply) };
-}
-
-/** Fills `jsonrpc`/`id` and `messageId` as the platform does; `undefined` when not a JSON object. */
-function normalize(raw: unknown): JsonObject | undefined {
-  if (!isObject(raw)) return undefined;
-  let payload: JsonObject = structuredClone(raw);
-  if (!('jsonrpc' in payload)) {
-    payload = {
-      jsonrpc: '2.0',
-      id: newId(),
-      method: payload.method ?? null,
-      params: payload.params ?? null,
-    };
-  }
-  const params = payload.params;
-  if (isObject(params) && isObject(params.message) && !('messageId' in params.message)) {
-    params.message.messageId = newId();
-  }
-  return payload;
-}
-
-function agentError(text: string): string | undefined {
-  const parsed = parseOrText(text);
-  return isObject(parsed) && typeof parsed.error === 'string' && parsed.error !== ''
-    ? parsed.error
-    : undefined;
-}
-
-function parseOrText(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
-
-/** The text the platform takes from an agent's reply: the first text part, else the whole body. */
-export function replyText(body: string): string {
-  const parsed = parseOrText(body);
-  if (!isObject(parsed) || !isObject(parsed.result)) return body;
-  const fromParts = (parts: unknown): string | undefined => {
-    if (!Array.isArray(parts)) return undefined;
-    for (const part of parts) {
-      if (isObject(part) && part.kind === 'text' && typeof part.text === 'string') return part.text;
-    }
-    return undefined;
-  };
-  const direct = fromParts(parsed.result.parts);
-  if (direct !== undefined) return direct;
-  const artifacts = parsed.result.artifacts;
-  if (Array.isArray(artifacts)) {
-    for (const artifact of artifacts) {
-      const text = isObject(artifact) ? fromParts(artifact.parts) : undefined;
-      if (text !== undefined) return text;
-    }
-  }
-  return body;
 }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type A2aAnswer, replyText } from './platform-a2a.js';
+import type { A2aAnswer } from './platform-a2a.js';
+import { replyText } from './platform-a2a.payload.js';
 import type { PlatformContext } from './platform-context.js';
 import {
   agentUpdated,

@@ -27,7 +27,8 @@ const SUMMARY_REPLY_BYTES = 80;
  */
 export function completedSummary(reply: string): string | undefined {
   const { text, broken } = cutBytes(reply, SUMMARY_REPLY_BYTES);
-  return broken ? undefined : `Delegation completed (${text})`;
+  // Postgres text and jsonb refuse NUL too: such a reply's row is never written either.
+  return broken || reply.includes('\u0000') ? undefined : `Delegation completed (${text})`;
 }
 
 /**
@@ -56,8 +57,17 @@ export class PlatformDelegations {
     });
   }
 
+  /** Whether the source has a request row for the delegation. */
+  hasRequest(sourceId: string, delegationId: string): boolean {
+    return (this.bySource.get(sourceId) ?? []).some(
+      (row) => row.method === 'delegate' && row.delegation_id === delegationId,
+    );
+  }
+
   /** Sets status (and `error` when non-empty) on the source's request rows of the delegation. */
   markRequest(sourceId: string, delegationId: string, status: DelegationStatus, error = ''): void {
+    // Postgres refuses the UPDATE of an error holding NUL: the row stays as it was.
+    if (error.includes('\u0000')) return;
     for (const row of this.bySource.get(sourceId) ?? []) {
       if (row.method !== 'delegate' || row.delegation_id !== delegationId) continue;
       row.status = status;

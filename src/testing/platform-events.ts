@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { PlatformEvent } from './platform-simulator.types.js';
+import { goJson } from './platform-wire.js';
 
 interface Stream {
   readonly workspaceId: string;
@@ -21,8 +22,10 @@ export class PlatformEvents {
 
   /** Broadcasts `type` with `data` to `workspaceId`'s streams. */
   emit(workspaceId: string, type: string, data: Record<string, unknown>): void {
-    const event: PlatformEvent = { workspaceId, type, timestamp: Date.now(), data };
-    const frame = `data: ${JSON.stringify({ type, timestamp: event.timestamp, data })}\n\n`;
+    // Payloads are Go maps on the real server: their keys come out sorted.
+    const sorted = JSON.parse(goJson(data)) as Record<string, unknown>;
+    const event: PlatformEvent = { workspaceId, type, timestamp: Date.now(), data: sorted };
+    const frame = `data: {"type":${JSON.stringify(type)},"timestamp":${event.timestamp},"data":${goJson(data)}}\n\n`;
     for (const stream of this.streams) {
       if (stream.workspaceId === workspaceId && !stream.silenced) stream.res.write(frame);
     }

@@ -25,8 +25,11 @@ const MAX_MONTHLY_SPEND = 1_000_000_000_000;
  * `workspace_id` is required; `null` leaves a field zero; a wrong type, a fraction or exponent in
  * an integer, or an int64 overflow makes the whole body invalid (`undefined`).
  */
-export function decodeHeartbeat(body: unknown): DecodedHeartbeat | undefined {
-  if (!isObject(body) || body instanceof RawNumber) return undefined;
+export function decodeHeartbeat(raw: unknown): DecodedHeartbeat | undefined {
+  if (!isObject(raw) || raw instanceof RawNumber) return undefined;
+  // Go matches JSON keys to fields case-insensitively, a later key overwriting an earlier one.
+  const body: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) body[key.toLowerCase()] = value;
   try {
     const beat: DecodedHeartbeat = {
       workspace_id: str(body.workspace_id),

@@ -53,6 +53,8 @@ const WORKSPACE_ROUTES: readonly RouteSpec[] = [
   },
   { method: 'POST', tail: 'notify', endpoint: 'notify', action: 'notify', auth: 'workspace' },
   { method: 'GET', tail: 'events/stream', endpoint: 'events', action: 'stream', auth: 'workspace' },
+  { method: 'GET', tail: 'budget', endpoint: 'budget', action: 'get', auth: 'workspace' },
+  { method: 'PATCH', tail: 'budget', endpoint: 'budget', action: 'patch', auth: 'admin' },
   { method: 'GET', tail: 'tokens', endpoint: 'tokens', action: 'list', auth: 'workspace' },
   { method: 'POST', tail: 'tokens', endpoint: 'tokens', action: 'create', auth: 'workspace' },
   { method: 'DELETE', tail: 'tokens/:', endpoint: 'tokens', action: 'revoke', auth: 'workspace' },

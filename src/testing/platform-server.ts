@@ -19,6 +19,7 @@ import {
   createWorkspaceRoute,
   deleteWorkspaceRoute,
   getWorkspaceRoute,
+  budgetRoute,
   listWorkspacesRoute,
   testTokenRoute,
   tokensRoute,
@@ -32,8 +33,11 @@ class RateLimiter {
 
   constructor(private readonly perMinute: number) {}
 
-  /** Seconds to wait when over the limit, else `undefined` (and one request is counted). */
-  take(ip: string): number | undefined {
+  /**
+   * Counts one request: the `X-RateLimit-*` headers the platform adds to every answer, and the
+   * seconds to wait when over the limit. `undefined` when the limit is off.
+   */
+  take(ip: string): { headers: Record<string, string>; retryAfter?: number } | undefined {
     if (this.perMinute === 0) return undefined;
     const now = Date.now();
     let bucket = this.buckets.get(ip);
@@ -41,9 +45,15 @@ class RateLimiter {
       bucket = { left: this.perMinute, resetAt: now + RATE_WINDOW_MS };
       this.buckets.set(ip, bucket);
     }
-    if (bucket.left <= 0) return Math.max(0, Math.floor((bucket.resetAt - now) / 1000));
+    const reset = Math.max(0, Math.floor((bucket.resetAt - now) / 1000));
+    const headers = {
+      'x-ratelimit-limit': String(this.perMinute),
+      'x-ratelimit-remaining': String(Math.max(0, bucket.left - 1)),
+      'x-ratelimit-reset': String(reset),
+    };
+    if (bucket.left <= 0) return { headers, retryAfter: reset };
     bucket.left -= 1;
-    return undefined;
+    return { headers };
   }
 }
 
@@ -119,10 +129,11 @@ export class PlatformServer {
 
   private proceed(exchange: Exchange, oversized: boolean): void {
     const { ctx } = this;
-    const retryAfter = this.limiter.take(exchange.req.socket.remoteAddress ?? '');
-    if (retryAfter !== undefined) {
-      const body = JSON.stringify({ error: WIRE.rateLimited, retry_after: retryAfter });
-      ctx.book.answer(exchange, 429, body, { 'retry-after': String(retryAfter) });
+    const limited = this.limiter.take(exchange.req.socket.remoteAddress ?? '');
+    if (limited) exchange.extraHeaders = { ...limited.headers, ...exchange.extraHeaders };
+    if (limited?.retryAfter !== undefined) {
+      const body = JSON.stringify({ error: WIRE.rateLimited, retry_after: limited.retryAfter });
+      ctx.book.answer(exchange, 429, body, { 'retry-after': String(limited.retryAfter) });
       return;
     }
     const { route: matched } = exchange;
@@ -176,6 +187,8 @@ export class PlatformServer {
         return notifyRoute(ctx, exchange);
       case 'events':
         return eventsRoute(ctx, exchange);
+      case 'budget':
+        return budgetRoute(ctx, exchange);
       case 'unknown':
         return undefined;
     }

@@ -12,7 +12,8 @@ import type { IncomingHttpHeaders } from 'node:http';
  *   `delegation-record` `POST /workspaces/<id>/delegations/record`; `delegation-update`
  *   `POST /workspaces/<id>/delegations/<delegationId>/update`;
  * - `a2a` `POST /workspaces/<id>/a2a`; `notify` `POST /workspaces/<id>/notify`; `events`
- *   `GET /workspaces/<id>/events/stream`.
+ *   `GET /workspaces/<id>/events/stream`;
+ * - `budget` `GET /workspaces/<id>/budget` (workspace token) and `PATCH` (admin).
  */
 export type PlatformEndpoint =
   | 'heartbeat'
@@ -27,7 +28,8 @@ export type PlatformEndpoint =
   | 'delegation-update'
   | 'a2a'
   | 'notify'
-  | 'events';
+  | 'events'
+  | 'budget';
 
 /** A workspace's status as the platform tracks it. */
 export type WorkspaceStatus =

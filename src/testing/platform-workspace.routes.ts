@@ -266,3 +266,58 @@ export function testTokenRoute(ctx: PlatformContext, exchange: Exchange): void {
   const { token } = ctx.workspaces.issueToken(record);
   ctx.book.answer(exchange, 200, goJson({ auth_token: token, workspace_id: rawId }));
 }
+
+/**
+ * `GET /workspaces/<id>/budget` and `PATCH` (admin) `{budget_limit: cents | null}`: A2A to the
+ * workspace answers 402 once its monthly spend reaches the limit.
+ */
+export function budgetRoute(ctx: PlatformContext, exchange: Exchange): void {
+  const record = ctx.workspaces.get(exchange.route.workspaceId ?? '');
+  const live = record && record.info.status !== 'removed' ? record : undefined;
+  if (exchange.route.action === 'patch') {
+    const body = exchange.record.body;
+    if (!isObject(body)) {
+      ctx.book.answer(exchange, 400, jsonError(WIRE.invalidBody));
+      return;
+    }
+    if (!('budget_limit' in body)) {
+      ctx.book.answer(exchange, 400, jsonError('budget_limit field is required'));
+      return;
+    }
+    const limit = body.budget_limit;
+    if (limit !== null && typeof limit !== 'number') {
+      ctx.book.answer(
+        exchange,
+        400,
+        jsonError('budget_limit must be an integer (USD cents) or null'),
+      );
+      return;
+    }
+    if (typeof limit === 'number' && limit < 0) {
+      ctx.book.answer(exchange, 400, jsonError('budget_limit must be >= 0 (USD cents)'));
+      return;
+    }
+    if (!live) {
+      ctx.book.answer(exchange, 404, jsonError(WIRE.workspaceNotFound));
+      return;
+    }
+    live.info.budget_limit = limit === null ? null : Math.trunc(limit);
+  } else if (!live) {
+    ctx.book.answer(
+      exchange,
+      canonicalUuid(exchange.route.workspaceId ?? '') ? 404 : 500,
+      jsonError(
+        canonicalUuid(exchange.route.workspaceId ?? '') ? WIRE.workspaceNotFound : WIRE.queryFailed,
+      ),
+    );
+    return;
+  }
+  const { budget_limit, monthly_spend } = live.info;
+  // A Go struct on the real server: fields in declaration order, not sorted.
+  const answer = {
+    budget_limit,
+    monthly_spend,
+    budget_remaining: budget_limit === null ? null : budget_limit - monthly_spend,
+  };
+  ctx.book.answer(exchange, 200, JSON.stringify(answer));
+}

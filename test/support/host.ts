@@ -59,6 +59,13 @@ export interface TestHost {
   close(): Promise<void>;
 }
 
+/**
+ * The platform a host talks to: its URL and, for the default token, a way to issue one (the
+ * simulator has it; the real server's tests pass `token` themselves).
+ */
+export type HostPlatform = Pick<PlatformSimulator, 'url'> &
+  Partial<Pick<PlatformSimulator, 'issueToken'>>;
+
 export interface HostOptions extends HeartbeatModuleOptions {
   /** Extra modules the host imports (EventEmitterModule, …). */
   imports?: ModuleImport[];
@@ -78,19 +85,20 @@ export interface HostOptions extends HeartbeatModuleOptions {
  * exactly what it asserts.
  */
 export async function startHost(
-  simulator: PlatformSimulator,
+  simulator: HostPlatform,
   options: HostOptions = {},
 ): Promise<TestHost> {
   const {
     customize = (builder) => builder,
     imports = [],
-    token: tokenOption,
+    token: given,
     ...moduleOptions
   } = options;
-  const token =
-    tokenOption === undefined
-      ? simulator.issueToken(moduleOptions.workspaceId ?? WORKSPACE_ID)
-      : tokenOption;
+  let token = given;
+  if (token === undefined) {
+    if (!simulator.issueToken) throw new Error('startHost: give a token for this platform');
+    token = simulator.issueToken(moduleOptions.workspaceId ?? WORKSPACE_ID);
+  }
   const dir = await tempDir();
   const writeToken = (value: string) => writeFile(join(dir.path, '.auth_token'), value);
   if (token !== null) await writeToken(token);

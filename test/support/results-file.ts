@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { type DelegationResult } from '../../src/index.js';
 
-/** The fields of a results-file record, in the order SPEC §3 gives them. */
+/** The fields of a results-file record, in the order the README documents them. */
 export const RESULT_FIELDS = [
   'delegation_id',
   'target_id',
