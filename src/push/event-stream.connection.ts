@@ -60,7 +60,7 @@ export function openEventStream(options: EventStreamRequest): Promise<OpenEventS
         signal: options.signal,
       });
     } catch (error) {
-      return reject(error as Error);
+      return reject(error instanceof Error ? error : new Error(String(error)));
     }
     let answered = false;
     const timer = setTimeout(() => {
