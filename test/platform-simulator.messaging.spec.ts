@@ -236,6 +236,15 @@ describe('PlatformSimulator messaging', () => {
       assert.equal(((await res.json()) as Json).waking, true);
     });
 
+    it('answers 503 without Retry-After for a paused workspace (pausing cleared its URL)', async () => {
+      const paused = c.sim.addWorkspace({ status: 'paused' }).id;
+      const res = await a2a(send('x'), { 'x-workspace-id': paused }, paused);
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get('retry-after'), null);
+      assert.deepEqual(await res.json(), { error: 'workspace has no URL', status: 'paused' });
+      assert.equal(c.sim.a2aDeliveries(paused).length, 0);
+    });
+
     it('answers 502 when the agent is unreachable, and passes an agent error status on', async () => {
       const down = c.sim.addWorkspace({
         status: 'online',

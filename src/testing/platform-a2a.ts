@@ -49,7 +49,8 @@ const fail = (
 /**
  * The platform's A2A proxy: access rule, budget, the workspace's URL, payload normalisation,
  * forwarding over HTTP (which outlives the caller), busy agents queued and drained on the next
- * heartbeat with spare capacity. A workspace without a URL is answered by a built-in agent.
+ * heartbeat with spare capacity. A workspace without a URL is answered by a built-in agent,
+ * unless it is paused or failed (then 503, as the real server answers).
  */
 export class PlatformA2a {
   private readonly queues = new Map<string, QueuedItem[]>();
@@ -106,6 +107,12 @@ export class PlatformA2a {
         { error: WIRE.waking, waking: true, retry_after: WAKING_RETRY_AFTER_S },
         { 'Retry-After': String(WAKING_RETRY_AFTER_S) },
       );
+    }
+    // The real server answers this for every workspace without a URL; here only for those that
+    // lost it (pausing clears it) or never got one, so that a test workspace created without a URL
+    // still gets the built-in agent.
+    if (url === '' && (status === 'paused' || status === 'failed')) {
+      return fail(503, { error: WIRE.noUrl, status });
     }
     const forwarded = normalize(rawBody);
     if (!forwarded) return fail(400, { error: WIRE.invalidJson });

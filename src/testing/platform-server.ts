@@ -26,6 +26,7 @@ import {
 } from './platform-workspace.routes.js';
 
 const RATE_WINDOW_MS = 60_000;
+const SIMULATOR_BODY_CAP = 64 * 1024 * 1024;
 
 /** Per client IP, how many requests are left in the current minute (the platform's limiter). */
 class RateLimiter {
@@ -83,7 +84,9 @@ export class PlatformServer {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
     const matched = route(method, path);
-    const cap = matched.endpoint === 'a2a' ? A2A_BODY_CAP : 1024 * 1024;
+    // The real server reads every other body whole; the simulator still stops somewhere, far
+    // above anything a client of the platform sends, so that a runaway client cannot exhaust it.
+    const cap = matched.endpoint === 'a2a' ? A2A_BODY_CAP : SIMULATOR_BODY_CAP;
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {

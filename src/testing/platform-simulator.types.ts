@@ -111,7 +111,10 @@ export interface RecordedRequest {
   workspaceId?: string;
   /** Request headers as Node parsed them (lower-case names). */
   headers: IncomingHttpHeaders;
-  /** Parsed JSON body; the raw text when it is not JSON; `undefined` when empty or over 1 MiB. */
+  /**
+   * Parsed JSON body; the raw text when it is not JSON; `undefined` when empty or over the cap
+   * (1 MiB for A2A, as the real server; 64 MiB elsewhere, the simulator's own guard).
+   */
   body: unknown;
   /** Status the simulator answered; 0 when it never answered (hang, reset, client gone). */
   status: number;
