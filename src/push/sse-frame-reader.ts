@@ -28,7 +28,10 @@ export class SseFrameReader {
   ) {
     this.parser = createParser({
       maxBufferSize: maxEventChars,
-      onEvent: (event) => this.sink.onData(event.data),
+      // The parser bounds only what it buffers across chunks; an event whole within one chunk
+      // (up to the chunk's size) is held to the same bound here.
+      onEvent: (event) =>
+        event.data.length > maxEventChars ? this.sink.onOversized() : this.sink.onData(event.data),
       onError: (error: ParseError) => {
         if (error.type === 'max-buffer-size-exceeded') this.overflowed = true;
       },
