@@ -231,13 +231,13 @@ export class HeartbeatScheduler
   async stop(): Promise<void> {
     this.retireTimer();
     this.urgentBeat.cancel();
+    this.checks.dropQueued();
     this.platform.close();
-    await Promise.allSettled([
-      this.stream.stop(),
-      this.checks.settled(),
-      ...this.inFlight,
-      Promise.resolve().then(() => this.delegations.whenWakeSettled()),
-    ]);
+    await Promise.allSettled([this.stream.stop(), this.checks.settled(), ...this.inFlight]);
+    // Only once no check runs any more can no new wake start.
+    await Promise.resolve()
+      .then(() => this.delegations.whenWakeSettled())
+      .catch(() => undefined);
   }
 
   /** Stops, replaces the HTTP agent (dropping its sockets) and starts again. */

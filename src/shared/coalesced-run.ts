@@ -25,6 +25,11 @@ export class CoalescedRun {
     this.running = this.runLoop();
   }
 
+  /** Forgets a queued run (on stop); the run in flight goes on. */
+  dropQueued(): void {
+    this.queued = false;
+  }
+
   /** Runs started so far. */
   get runs(): number {
     return this.started;
