@@ -19,6 +19,7 @@ import { latency } from './latency.bench.js';
 import { memory } from './memory.bench.js';
 import { perBeat } from './per-beat.bench.js';
 import { push } from './push.bench.js';
+import { resultsFile } from './results-file.bench.js';
 import { type Benchmark } from './support/benchmark.js';
 import { collectGarbage } from './support/memory.js';
 import {
@@ -38,6 +39,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   boot,
   fleet,
   push,
+  resultsFile,
 ];
 const RESULTS_FILE = new URL('../../bench/results.json', import.meta.url);
 

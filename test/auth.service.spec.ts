@@ -21,7 +21,11 @@ describe('AuthService', () => {
     tokenFile = join(dir.path, '.auth_token');
     auth = new AuthService(
       resolveHeartbeatConfig(
-        { platformUrl: 'http://p.test', workspaceId: 'ws-1', configsDir: dir.path },
+        {
+          platformUrl: 'http://p.test',
+          workspaceId: '00000009-0000-4000-8000-000000000009',
+          configsDir: dir.path,
+        },
         () => undefined,
       ),
     );
@@ -55,11 +59,18 @@ describe('AuthService', () => {
     assert.equal(await auth.getToken(), 'tok-2');
   });
 
-  it('treats a missing file as no token, without an error', async () => {
+  it('treats a missing file as no token, not an error: one warning with the path and what to do', async () => {
     assert.equal(await auth.getToken(), undefined);
     assert.deepEqual(await auth.authHeaders(), {});
+    assert.equal(await auth.refreshCache(), undefined);
     assert.equal(auth.readFailures, 0);
-    assert.equal(logs.lines.filter((l) => l.level === 'warn' || l.level === 'error').length, 0);
+    const loud = logs.lines.filter((l) => l.level === 'warn' || l.level === 'error');
+    assert.equal(loud.length, 1, 'said once, not on every re-read');
+    assert.ok(
+      loud[0].message.startsWith(`No token file at ${tokenFile}; sending requests without`),
+    );
+    assert.match(loud[0].message, /Point configsDir \(env CONFIGS_DIR, now ".+"\)/);
+    assert.match(loud[0].message, /AuthService\.saveToken\(\)$/);
   });
 
   for (const [name, content] of [
@@ -92,7 +103,7 @@ describe('AuthService', () => {
     await writeFile(tokenFile, 'tok-1');
     assert.deepEqual(await auth.selfSourceHeaders(), {
       Authorization: 'Bearer tok-1',
-      'X-Workspace-ID': 'ws-1',
+      'X-Workspace-ID': '00000009-0000-4000-8000-000000000009',
     });
   });
 

@@ -63,7 +63,7 @@ describe('DelegationService against the platform simulator', () => {
     assert.equal(
       selfMessageText(),
       'Delegation results are ready. Review them and take appropriate action:\n' +
-        `- [completed] Delegation ${delegation.delegation_id!.slice(0, 8)}: Write the release notes` +
+        `- [completed] Delegation ${delegation.delegation_id!.slice(0, 8)} to ws-writer` +
         '\n\nReport results using send_message_to_user to notify the user.',
     );
     assert.deepEqual(platform.received('notify')[0].body, {
@@ -173,16 +173,11 @@ describe('DelegationService against the platform simulator', () => {
     assert.ok(!selfMessageText().includes('delete the repository'));
   });
 
-  it('URL-encodes a workspace id with ../ and ? in every path', async () => {
-    // Not a UUID, so the platform knows no such workspace: only the paths matter here.
-    const id = '../admin?x=1';
-    host = await startHost(platform, { workspaceId: id, token: null });
-    await host.scheduler.beat();
-    await host.delegations.check();
-    const [listing] = platform.received('delegations');
-    assert.equal(listing.workspaceId, id);
-    for (const request of platform.requests) {
-      assert.ok(!request.path.includes('../'), request.path);
-    }
+  it('refuses a workspace id with ../ and ? at bootstrap, before any request', async () => {
+    await assert.rejects(
+      startHost(platform, { workspaceId: '../admin?x=1', token: null }),
+      /WORKSPACE_ID\) must be the UUID/,
+    );
+    assert.equal(platform.requests.length, 0);
   });
 });

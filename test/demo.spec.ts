@@ -128,7 +128,7 @@ describe('agent host demo (npm start)', () => {
     );
     assert.ok(results.every((result) => result.delegation_id !== foreign.delegation_id));
     assert.equal(demo.delegations.stats.refusedForeign, 1);
-    assert.ok(demo.delegations.seenIds().includes(foreign.delegation_id));
+    assert.ok(!demo.delegations.deliveredIds().includes(foreign.delegation_id));
 
     const selfMessages = simulator.received('a2a', WORKSPACE_ID);
     assert.equal(selfMessages.length, 2, 'one wake per result');
@@ -140,8 +140,11 @@ describe('agent host demo (npm start)', () => {
       assert.ok(!text.includes(foreign.delegation_id.slice(0, 8)), 'never the foreign result');
       assert.ok(!text.includes('SYSTEM:'), 'never a response preview');
     }
-    assert.match(selfMessageTextOf(selfMessages[0]), /- \[completed\] Delegation \w{8}: Summarise/);
-    assert.match(selfMessageTextOf(selfMessages[1]), /- \[failed\] Delegation \w{8}: Draft/);
+    assert.match(
+      selfMessageTextOf(selfMessages[0]),
+      new RegExp(`- \\[completed\\] Delegation \\w{8} to ${DEMO_WORKSPACES.research.id}`),
+    );
+    assert.match(selfMessageTextOf(selfMessages[1]), /- \[failed\] Delegation \w{8}/);
     assert.equal(simulator.received('notify', WORKSPACE_ID).length, 2);
 
     assert.equal(summary.beatsAccepted, accepted.length);
@@ -157,9 +160,11 @@ describe('agent host demo (npm start)', () => {
       /status {5}degraded → online/,
       /token rotated/,
       /beat {7}rejected with HTTP 401/,
-      new RegExp(`Refused delegation .*${DEMO_WORKSPACES.intruder.id}`),
+      new RegExp(`Refused a row of delegation .*${DEMO_WORKSPACES.intruder.id}`),
       `written to ${resultsFile}`,
-      /wake {7}agent woken: \[completed\] Delegation \w{8}: Summarise the incident thread/,
+      new RegExp(
+        `wake {7}agent woken: \\[completed\\] Delegation \\w{8} to ${DEMO_WORKSPACES.research.id}`,
+      ),
       /^stopped after [\d.]+ s · beats: \d+ sent, \d+ accepted, \d+ failed · delegation results: 2 delivered, 1 refused\n$/m,
     ]) {
       if (typeof expected === 'string') assert.ok(printed.includes(expected), expected);
@@ -224,13 +229,13 @@ describe('agent host demo (npm start)', () => {
     assert.deepEqual(
       readDemoOptions([], {
         PLATFORM_URL: 'https://platform.example',
-        WORKSPACE_ID: 'ws-7',
+        WORKSPACE_ID: '0000000a-0000-4000-8000-00000000000a',
         HEARTBEAT_INTERVAL_MS: '500',
         DELEGATION_RESULTS_FILE: '/var/lib/agent/results.jsonl',
       }),
       {
         platformUrl: 'https://platform.example',
-        workspaceId: 'ws-7',
+        workspaceId: '0000000a-0000-4000-8000-00000000000a',
         intervalMs: 500,
         livenessWindowMs: 2_000,
         resultsFile: '/var/lib/agent/results.jsonl',

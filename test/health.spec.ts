@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
@@ -84,9 +84,14 @@ describe('HeartbeatHealthIndicator in a terminus /health endpoint', () => {
     await platform.start();
     platform.addWorkspace({ id: WORKSPACE_ID });
     dir = await tempDir();
+    // A live token, so the delegation checks the job runs are not refused (see tokenRefusedFor).
+    await writeFile(join(dir.path, '.auth_token'), platform.issueToken(WORKSPACE_ID));
     clockSkewMs = 0;
     const realNow = Date.now.bind(Date);
     mock.method(Date, 'now', () => realNow() + clockSkewMs);
+    // Ages are measured on the monotonic clock, which moves with the wall clock here.
+    const realMonotonic = performance.now.bind(performance);
+    mock.method(globalThis.performance, 'now', () => realMonotonic() + clockSkewMs);
     const moduleRef = await Test.createTestingModule({
       imports: [
         ScheduleModule.forRoot(),
@@ -179,6 +184,7 @@ describe('HeartbeatHealthIndicator in a terminus /health endpoint', () => {
   });
 
   it('is down as "token-rejected" while the platform answers 401, up again with a new token', async () => {
+    await rm(join(dir.path, '.auth_token')); // beats go without the token the workspace has
     const token = platform.issueToken(WORKSPACE_ID);
     await startAndWaitForFirstBeat();
     const down = await getJson(healthUrl);

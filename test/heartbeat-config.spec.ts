@@ -3,7 +3,10 @@ import { describe, it } from 'node:test';
 import { HeartbeatConfigError } from '../src/config/heartbeat-config.schema.js';
 import { resolveHeartbeatConfig } from '../src/config/heartbeat-config.provider.js';
 
-const required = { platformUrl: 'http://platform.test', workspaceId: 'ws-1' };
+const required = {
+  platformUrl: 'http://platform.test',
+  workspaceId: '00000009-0000-4000-8000-000000000009',
+};
 const noEnv = () => undefined;
 const env = (values: Record<string, string>) => (name: string) => values[name];
 
@@ -12,7 +15,7 @@ describe('resolveHeartbeatConfig', () => {
     const config = resolveHeartbeatConfig(required, noEnv);
     assert.deepEqual(config, {
       platformUrl: 'http://platform.test',
-      workspaceId: 'ws-1',
+      workspaceId: '00000009-0000-4000-8000-000000000009',
       intervalMs: 30_000,
       requestTimeoutMs: 10_000,
       configsDir: '/configs',
@@ -20,6 +23,7 @@ describe('resolveHeartbeatConfig', () => {
       selfMessageCooldownMs: 60_000,
       selfMessageTimeoutMs: 120_000,
       maxSeenDelegationIds: 200,
+      resultRowWaitMs: 60_000,
       autoStart: true,
       phaseJitter: false,
       eventStream: true,
@@ -54,7 +58,7 @@ describe('resolveHeartbeatConfig', () => {
       {},
       env({
         PLATFORM_URL: 'https://platform.test/api/',
-        WORKSPACE_ID: 'ws-env',
+        WORKSPACE_ID: '00000008-0000-4000-8000-000000000008',
         HEARTBEAT_INTERVAL_MS: '500',
         HEARTBEAT_TIMEOUT_MS: '250',
         CONFIGS_DIR: '/etc/ws',
@@ -63,7 +67,7 @@ describe('resolveHeartbeatConfig', () => {
       }),
     );
     assert.equal(config.platformUrl, 'https://platform.test/api');
-    assert.equal(config.workspaceId, 'ws-env');
+    assert.equal(config.workspaceId, '00000008-0000-4000-8000-000000000008');
     assert.equal(config.intervalMs, 500);
     assert.equal(config.requestTimeoutMs, 250);
     assert.equal(config.configsDir, '/etc/ws');
@@ -83,7 +87,7 @@ describe('resolveHeartbeatConfig', () => {
   const invalid: [string, object, Record<string, string>, RegExp][] = [
     [
       'missing platformUrl',
-      { workspaceId: 'ws' },
+      { workspaceId: '0000000b-0000-4000-8000-00000000000b' },
       {},
       /"platformUrl" \(env PLATFORM_URL\) is required/,
     ],

@@ -20,7 +20,7 @@ import { bootTestingModule } from './support/boot.js';
 
 const options: HeartbeatModuleOptions = {
   platformUrl: 'http://127.0.0.1:9',
-  workspaceId: 'ws-module',
+  workspaceId: '00000006-0000-4000-8000-000000000006',
   autoStart: false,
 };
 
@@ -52,21 +52,24 @@ describe('HeartbeatModule', () => {
     ]) {
       assert.ok(moduleRef.get(provider) instanceof provider, provider.name);
     }
-    assert.equal(moduleRef.get<HeartbeatConfig>(HEARTBEAT_CONFIG).workspaceId, 'ws-module');
+    assert.equal(
+      moduleRef.get<HeartbeatConfig>(HEARTBEAT_CONFIG).workspaceId,
+      '00000006-0000-4000-8000-000000000006',
+    );
   });
 
   it('forRoot() without options reads every setting through ConfigService', async () => {
     const moduleRef = await boot([
       configFrom({
         PLATFORM_URL: 'http://platform.env',
-        WORKSPACE_ID: 'ws-env',
+        WORKSPACE_ID: '00000008-0000-4000-8000-000000000008',
         HEARTBEAT_INTERVAL_MS: '1234',
       }),
       HeartbeatModule.forRoot({ autoStart: false }),
     ]);
     const config = moduleRef.get<HeartbeatConfig>(HEARTBEAT_CONFIG);
     assert.equal(config.platformUrl, 'http://platform.env');
-    assert.equal(config.workspaceId, 'ws-env');
+    assert.equal(config.workspaceId, '00000008-0000-4000-8000-000000000008');
     assert.equal(config.intervalMs, 1234);
   });
 
@@ -91,18 +94,21 @@ describe('HeartbeatModule', () => {
     @Injectable()
     class OptionsFactory {
       create(): HeartbeatModuleOptions {
-        return { ...options, workspaceId: 'ws-class' };
+        return { ...options, workspaceId: '00000007-0000-4000-8000-000000000007' };
       }
     }
     const moduleRef = await boot([HeartbeatModule.forRootAsync({ useClass: OptionsFactory })]);
-    assert.equal(moduleRef.get<HeartbeatConfig>(HEARTBEAT_CONFIG).workspaceId, 'ws-class');
+    assert.equal(
+      moduleRef.get<HeartbeatConfig>(HEARTBEAT_CONFIG).workspaceId,
+      '00000007-0000-4000-8000-000000000007',
+    );
   });
 
   it('forRootAsync({ useExisting }) reuses a provider of an imported module', async () => {
     @Injectable()
     class HostOptions {
       create(): HeartbeatModuleOptions {
-        return { ...options, workspaceId: 'ws-existing' };
+        return { ...options, workspaceId: '00000002-0000-4000-8000-000000000002' };
       }
     }
     @Module({ providers: [HostOptions], exports: [HostOptions] })
@@ -110,7 +116,10 @@ describe('HeartbeatModule', () => {
     const moduleRef = await boot([
       HeartbeatModule.forRootAsync({ imports: [HostOptionsModule], useExisting: HostOptions }),
     ]);
-    assert.equal(moduleRef.get<HeartbeatConfig>(HEARTBEAT_CONFIG).workspaceId, 'ws-existing');
+    assert.equal(
+      moduleRef.get<HeartbeatConfig>(HEARTBEAT_CONFIG).workspaceId,
+      '00000002-0000-4000-8000-000000000002',
+    );
   });
 
   it('isGlobal makes the providers injectable in modules that do not import it', async () => {
@@ -129,7 +138,10 @@ describe('HeartbeatModule', () => {
 
   it('fails bootstrap with a message naming a missing option', async () => {
     await assert.rejects(
-      boot([configFrom({}), HeartbeatModule.forRoot({ workspaceId: 'ws' })]),
+      boot([
+        configFrom({}),
+        HeartbeatModule.forRoot({ workspaceId: '0000000b-0000-4000-8000-00000000000b' }),
+      ]),
       /"platformUrl" \(env PLATFORM_URL\) is required/,
     );
   });

@@ -95,7 +95,7 @@ describe('seed defects', () => {
     assert.equal((retried.body as Record<string, unknown>).runtime_state, 'wedged');
   });
 
-  it('defect 4: seen-id eviction forgets the oldest ids first', async () => {
+  it('defect 4: delivered ids are remembered oldest first, and none is forgotten while few', async () => {
     await platform.stop();
     platform = new PlatformSimulator({ listLimit: 1 });
     await platform.start();
@@ -105,7 +105,9 @@ describe('seed defects', () => {
       ids.push(finished().delegation_id!);
       assert.equal((await host.delegations.check()).length, 1);
     }
-    assert.deepEqual(host.delegations.seenIds(), ids.slice(-2));
+    // Eviction order itself is a unit test of SeenDelegationIds; delivered ids are capped far
+    // higher, since forgetting one would deliver it again should the platform list it again.
+    assert.deepEqual(host.delegations.deliveredIds(), ids);
   });
 
   it('defect 5: results are marked seen only once on disk; a failed append is retried, the agent not woken before', async () => {
@@ -118,7 +120,7 @@ describe('seed defects', () => {
     assert.deepEqual(await host.delegations.check(), []);
     assert.deepEqual(await host.delegations.check(), []);
     assert.equal(host.delegations.stats.appendFailures, 2);
-    assert.deepEqual(host.delegations.seenIds(), []);
+    assert.deepEqual(host.delegations.deliveredIds(), []);
     assert.equal(platform.count('a2a'), 0);
     assert.equal(platform.count('notify'), 0);
 
@@ -232,13 +234,13 @@ describe('seed defects', () => {
     }
   });
 
-  it('defect 11: an oversized answer is not read, and the next check still works', async () => {
+  it('defect 11: an oversized listing is read within bounds, and the next check still works', async () => {
     host = await startHost(platform);
     platform.fault('delegations', { oversizedBytes: 5 * 1024 * 1024, times: 1 });
     finished();
     assert.deepEqual(await host.delegations.check(), []);
-    assert.equal(host.delegations.stats.listFailures, 1);
-    assert.match(host.logs.matching('warn', 'Delegation check failed')[0].message, /larger than/);
+    // Thousands of small rows (all foreign here): read within bounds, not refused whole.
+    assert.equal(host.delegations.stats.listFailures, 0);
     assert.equal((await host.delegations.check()).length, 1);
     assert.equal(await host.scheduler.beat(), true);
   });

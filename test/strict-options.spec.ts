@@ -18,7 +18,11 @@ import {
 } from '../src/index.js';
 import { bootTestingModule } from './support/boot.js';
 
-const required = { platformUrl: 'http://127.0.0.1:9', workspaceId: 'ws-strict', autoStart: false };
+const required = {
+  platformUrl: 'http://127.0.0.1:9',
+  workspaceId: '00000005-0000-4000-8000-000000000005',
+  autoStart: false,
+};
 /** Options as a host's code may build them: not checked against the interface by the compiler. */
 const untyped = (options: Record<string, unknown>) => options as HeartbeatModuleOptions;
 const configFrom = (values: Record<string, string>) =>
@@ -103,7 +107,7 @@ describe('strict options', () => {
     assert.throws(
       () =>
         resolveHeartbeatConfig(
-          untyped({ workspaceId: 'ws', platformURL: 'http://x' }),
+          untyped({ workspaceId: '0000000b-0000-4000-8000-00000000000b', platformURL: 'http://x' }),
           () => undefined,
         ),
       (error: Error) => {

@@ -71,14 +71,14 @@ describe('heartbeatConfig (registerAs namespace)', () => {
   it('parses the environment: defaults, integers from text, a normalised URL', () => {
     setEnv({
       PLATFORM_URL: ' https://platform.test/api/ ',
-      WORKSPACE_ID: 'ws-env',
+      WORKSPACE_ID: '00000008-0000-4000-8000-000000000008',
       HEARTBEAT_INTERVAL_MS: '15000',
       SELF_MESSAGE_COOLDOWN_MS: '',
     });
     const config: ConfigType<typeof heartbeatConfig> = heartbeatConfig();
     assert.deepEqual(config, {
       platformUrl: 'https://platform.test/api',
-      workspaceId: 'ws-env',
+      workspaceId: '00000008-0000-4000-8000-000000000008',
       intervalMs: 15_000,
       requestTimeoutMs: 10_000,
       configsDir: '/configs',
@@ -106,7 +106,7 @@ describe('heartbeatConfig (registerAs namespace)', () => {
   it('feeds forRootAsync({ inject: [heartbeatConfig.KEY] }) from a .env file, typed end to end', async () => {
     const envFilePath = await envFile({
       PLATFORM_URL: 'http://platform.dotenv',
-      WORKSPACE_ID: 'ws-dotenv',
+      WORKSPACE_ID: '00000004-0000-4000-8000-000000000004',
       HEARTBEAT_INTERVAL_MS: '2500',
       CONFIGS_DIR: dir.path,
     });
@@ -123,7 +123,7 @@ describe('heartbeatConfig (registerAs namespace)', () => {
     ]);
     const resolved = moduleRef.get<HeartbeatConfig>(HEARTBEAT_CONFIG);
     assert.equal(resolved.platformUrl, 'http://platform.dotenv');
-    assert.equal(resolved.workspaceId, 'ws-dotenv');
+    assert.equal(resolved.workspaceId, '00000004-0000-4000-8000-000000000004');
     assert.equal(resolved.intervalMs, 2500);
     assert.equal(resolved.requestTimeoutMs, 500);
     assert.equal(resolved.configsDir, dir.path);
@@ -158,7 +158,7 @@ describe('heartbeatConfig (registerAs namespace)', () => {
   it('fails the bootstrap when the .env file holds an invalid value', async () => {
     const envFilePath = await envFile({
       PLATFORM_URL: 'http://platform.dotenv',
-      WORKSPACE_ID: 'ws-dotenv',
+      WORKSPACE_ID: '00000004-0000-4000-8000-000000000004',
       SELF_MESSAGE_COOLDOWN_MS: '-1',
     });
     await assert.rejects(

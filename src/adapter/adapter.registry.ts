@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
 import { type HeartbeatConfig } from '../config/heartbeat-options.interface.js';
+import { forLog } from '../shared/log-text.js';
 import {
   type RuntimeAdapter,
   type RuntimeCapabilities,
@@ -22,13 +23,16 @@ const CAPABILITY_NAMES: readonly (keyof RuntimeCapabilities)[] = [
  * Holds the runtime adapter whose capabilities each heartbeat reports as `runtime_metadata`.
  * The adapter comes from the `adapter` option or from `register()` at run time. Reading it can
  * never block a heartbeat: an adapter that is absent, throws or answers something that is not a
- * capability map simply leaves `runtime_metadata` out (logged when the problem changes, counted).
+ * capability map never blocks it either: the beat carries the last good `runtime_metadata` instead
+ * (logged when the problem changes, counted), since a beat without it would erase the
+ * capabilities the platform has stored (queueing, cron, `status_mgmt`).
  */
 @Injectable()
 export class AdapterRegistry implements OnModuleInit {
   private readonly logger = new Logger(AdapterRegistry.name);
   private adapter: RuntimeAdapter | undefined;
   private lastProblem: string | undefined;
+  private lastGood: RuntimeMetadata | undefined;
   private failureCount = 0;
 
   constructor(
@@ -51,6 +55,7 @@ export class AdapterRegistry implements OnModuleInit {
   register(adapter: RuntimeAdapter | undefined): void {
     this.adapter = adapter;
     this.lastProblem = undefined;
+    this.lastGood = undefined;
   }
 
   /** The current adapter, if any. */
@@ -58,7 +63,11 @@ export class AdapterRegistry implements OnModuleInit {
     return this.adapter;
   }
 
-  /** The heartbeat's `runtime_metadata`, or `undefined` when there is nothing valid to report. Never throws. */
+  /**
+   * The heartbeat's `runtime_metadata`: what the adapter answers now, or when it throws or answers
+   * junk, the last good answer of the same adapter; `undefined` when there never was one. Never
+   * throws.
+   */
   runtimeMetadata(): RuntimeMetadata | undefined {
     const adapter = this.adapter;
     if (adapter === undefined) return undefined;
@@ -86,19 +95,24 @@ export class AdapterRegistry implements OnModuleInit {
         metadata.idle_timeout_seconds = idle;
       }
       this.lastProblem = undefined;
+      this.lastGood = metadata;
       return metadata;
     } catch (error) {
       return this.fail(`adapter threw: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
-  private fail(problem: string): undefined {
+  private fail(problem: string): RuntimeMetadata | undefined {
     this.failureCount++;
     if (problem !== this.lastProblem) {
-      this.logger.warn(`Heartbeat sent without runtime_metadata: ${problem}`);
+      this.logger.warn(
+        this.lastGood
+          ? `Heartbeat sent with the last good runtime_metadata: ${forLog(problem)}`
+          : `Heartbeat sent without runtime_metadata: ${forLog(problem)}`,
+      );
       this.lastProblem = problem;
     }
-    return undefined;
+    return this.lastGood;
   }
 }
 

@@ -51,10 +51,15 @@ const platformUrl = nonEmptyText.transform((raw, context) => {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 });
 
-// The id travels in the X-Workspace-ID header, and Node refuses header values beyond Latin-1:
-// an id it cannot carry would fail every self-message, so it fails the bootstrap instead.
-const workspaceId = nonEmptyText.refine((id) => /^[\x20-\x7E]+$/.test(id), {
-  error: 'must be printable ASCII (it is sent in the X-Workspace-ID header)',
+/** The platform's workspace ids: UUIDs, in any letter case. */
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// The platform knows workspaces only by UUID (it answers 400 to anything else): a mistyped id
+// would beat into nothing, so it fails the bootstrap. The value is not echoed, as it may be any
+// text the environment held.
+const workspaceId = nonEmptyText.refine((id) => UUID_PATTERN.test(id), {
+  error:
+    'must be the UUID the platform gave the workspace (e.g. 0b9e6f4c-3d2a-4e8f-9a1b-5c6d7e8f9a0b)',
 });
 
 const flag = z.boolean({ error: 'must be a boolean' });
@@ -97,6 +102,7 @@ export const heartbeatEnvSchema = z.object({
 export const heartbeatOptionsSchema = heartbeatEnvSchema.extend({
   selfMessageTimeoutMs: integerAtLeast(1).default(120_000),
   maxSeenDelegationIds: integerAtLeast(2).default(200),
+  resultRowWaitMs: integerAtLeast(0).default(60_000),
   autoStart: flag.default(true),
   phaseJitter: flag.default(false),
 });

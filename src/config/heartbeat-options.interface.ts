@@ -3,6 +3,7 @@ import { type RuntimeAdapterOption } from '../adapter/runtime-adapter.interface.
 /**
  * Options of `HeartbeatModule.forRoot()` / `forRootAsync()`. Every option left out falls back to
  * its environment variable read through `ConfigService` (so `.env` files work), then to its default.
+ * A key that is not one of these fails the bootstrap, naming the closest option.
  */
 export interface HeartbeatModuleOptions {
   /**
@@ -45,10 +46,17 @@ export interface HeartbeatModuleOptions {
    */
   selfMessageTimeoutMs?: number;
   /**
-   * Delegation ids remembered as already handled; over the cap the oldest half is forgotten.
+   * Refused or malformed delegation ids remembered so each is reported once; over the cap the
+   * oldest half is forgotten. (Delivered ids are read from the results file.)
    * @default 200
    */
   maxSeenDelegationIds?: number;
+  /**
+   * How long a delegation the platform lists as completed, without the result row that carries
+   * the reply, waits for that row before it is delivered without a reply.
+   * @default 60000
+   */
+  resultRowWaitMs?: number;
   /**
    * Start the heartbeat when the application bootstraps. With `false` the host calls
    * `HeartbeatScheduler.start()` itself.
@@ -91,6 +99,7 @@ export interface HeartbeatConfig {
   selfMessageCooldownMs: number;
   selfMessageTimeoutMs: number;
   maxSeenDelegationIds: number;
+  resultRowWaitMs: number;
   autoStart: boolean;
   phaseJitter: boolean;
   eventStream: boolean;

@@ -1,24 +1,33 @@
-import { type DelegationResult } from './delegation.types.js';
+/** One listed delegation row, its fields checked. */
+export interface DelegationRow {
+  delegationId: string;
+  sourceId: string;
+  targetId: string;
+  summary: string;
+  status: string;
+  error: string;
+  responsePreview: string;
+}
 
-/** What one listed entry means for this workspace. */
+/** What one listed entry is. */
 export type EntryVerdict =
   | { kind: 'ignore' }
-  | { kind: 'accept'; result: DelegationResult }
-  | { kind: 'foreign'; delegationId: string; sourceId: string }
+  | { kind: 'row'; row: DelegationRow }
   | { kind: 'malformed'; delegationId?: string; reason: string };
 
-const OPTIONAL_TEXT_FIELDS = ['target_id', 'summary', 'response_preview', 'error'] as const;
+const OPTIONAL_TEXT_FIELDS = {
+  target_id: 'targetId',
+  summary: 'summary',
+  response_preview: 'responsePreview',
+  error: 'error',
+} as const;
 
 /**
- * Reads one entry of a delegation listing. Only finished delegations (`completed`, `failed`)
- * with a `delegation_id` yield a result, and only when this workspace created them: a foreign
- * `source_id` is how an attacker would inject text into the agent's context.
+ * Reads one entry of a delegation listing. Entries without a `delegation_id` are ignored: the
+ * platform writes one for a failure it cannot attribute, and such a row must never stand for
+ * (or hide) a delegation of this workspace.
  */
-export function readDelegationEntry(
-  entry: unknown,
-  workspaceId: string,
-  isSeen: (delegationId: string) => boolean,
-): EntryVerdict {
+export function readDelegationEntry(entry: unknown): EntryVerdict {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
     return { kind: 'malformed', reason: 'entry is not an object' };
   }
@@ -30,45 +39,29 @@ export function readDelegationEntry(
   if (typeof delegationId !== 'string') {
     return { kind: 'malformed', reason: 'delegation_id is not a string' };
   }
-  if (isSeen(delegationId)) return { kind: 'ignore' };
-
   const status = fields.status;
   if (typeof status !== 'string') {
     return { kind: 'malformed', delegationId, reason: 'status is not a string' };
   }
-  if (status !== 'completed' && status !== 'failed') return { kind: 'ignore' };
-
   const sourceId = fields.source_id ?? '';
   if (typeof sourceId !== 'string') {
     return { kind: 'malformed', delegationId, reason: 'source_id is not a string' };
   }
-  if (sourceId !== workspaceId) return { kind: 'foreign', delegationId, sourceId };
-
-  const text: Record<(typeof OPTIONAL_TEXT_FIELDS)[number], string> = {
-    target_id: '',
+  const row: DelegationRow = {
+    delegationId,
+    sourceId,
+    status,
+    targetId: '',
     summary: '',
-    response_preview: '',
+    responsePreview: '',
     error: '',
   };
-  for (const name of OPTIONAL_TEXT_FIELDS) {
+  for (const [name, key] of Object.entries(OPTIONAL_TEXT_FIELDS)) {
     const value = fields[name];
-    if (typeof value === 'string') text[name] = value;
+    if (typeof value === 'string') row[key] = value;
     else if (value !== undefined && value !== null) {
       return { kind: 'malformed', delegationId, reason: `${name} is not a string` };
     }
   }
-
-  return {
-    kind: 'accept',
-    result: {
-      delegation_id: delegationId,
-      target_id: text.target_id,
-      source_id: sourceId,
-      status,
-      summary: text.summary,
-      response_preview: text.response_preview,
-      error: text.error,
-      timestamp: Date.now() / 1000,
-    },
-  };
+  return { kind: 'row', row };
 }

@@ -7,23 +7,30 @@ import { type DelegationResult } from './delegation.types.js';
  */
 export const MAX_RESULTS_LISTED = 50;
 
+/** What the self-message says about one result: nothing another agent wrote or caused. */
+export type WakeItem = Pick<DelegationResult, 'delegation_id' | 'status' | 'target_id'>;
+
 /**
- * The self-message that wakes the agent. It names each result by status, short id, summary and
- * error only: `response_preview` is text another agent wrote, and putting it in a user-role
- * message would let that agent instruct this one. The agent reads full results from the file.
+ * The self-message that wakes the agent. It names each result by status, short id and target
+ * only: `summary`, `response_preview` and `error` are text another agent wrote or caused, and in
+ * a user-role message they would let that agent instruct this one. The agent reads them from
+ * the results file. `total` counts every result the message covers; at most
+ * {@link MAX_RESULTS_LISTED} of them are named.
  */
 export function selfMessageText(
-  results: readonly DelegationResult[],
+  items: readonly WakeItem[],
+  total: number,
   parentName: string | undefined,
   resultsFile: string,
 ): string {
-  const lines = results.slice(0, MAX_RESULTS_LISTED).map((result) => {
-    let line = `- [${result.status}] Delegation ${truncate(result.delegation_id, 8)}: ${truncate(result.summary, 80)}`;
-    if (result.error) line += `\n Error: ${truncate(result.error, 100)}`;
-    return line;
-  });
-  if (results.length > MAX_RESULTS_LISTED) {
-    lines.push(`- … and ${results.length - MAX_RESULTS_LISTED} more, listed in ${resultsFile}`);
+  const named = items.slice(0, MAX_RESULTS_LISTED);
+  const lines = named.map(
+    (item) =>
+      `- [${item.status}] Delegation ${truncate(item.delegation_id, 8)}` +
+      (item.target_id ? ` to ${truncate(item.target_id, 36)}` : ''),
+  );
+  if (total > named.length) {
+    lines.push(`- … and ${total - named.length} more, listed in ${resultsFile}`);
   }
   const instruction = parentName
     ? `\n\nIMPORTANT: Report these results back to your parent '${parentName}' by delegating a ` +

@@ -1,85 +1,111 @@
-import { appendFile } from 'node:fs/promises';
-import { performance } from 'node:perf_hooks';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { HEARTBEAT_EVENTS } from '../events/heartbeat-events.js';
 import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
 import { type HeartbeatConfig } from '../config/heartbeat-options.interface.js';
+import { DelegationListingReader } from '../platform/delegation-listing.reader.js';
 import { PlatformClient } from '../platform/platform.client.js';
-import { PlatformClosedError, describePlatformError } from '../platform/platform.errors.js';
+import {
+  PlatformAuthError,
+  PlatformClosedError,
+  describePlatformError,
+} from '../platform/platform.errors.js';
 import { workspacePath } from '../platform/platform-paths.js';
 import { FailureStreak } from '../shared/failure-streak.js';
-import { readDelegationEntry } from './delegation-entry.js';
-import { notifyText, selfMessageBody, selfMessageText } from './delegation.messages.js';
+import { forLog } from '../shared/log-text.js';
+import { SharedFailureCauses } from '../shared/shared-failure-causes.js';
+import { DelegationRowMerger, type MergedListing } from './delegation-rows.merger.js';
+import { notifyText } from './delegation.messages.js';
 import { type DelegationResult, type DelegationStats } from './delegation.types.js';
+import { DelegationWake } from './delegation.wake.js';
+import { ResultsFileBusyError } from './results-file.lock.js';
+import {
+  ResultsFileAbandonedError,
+  ResultsFileRefusedError,
+  ResultsLedger,
+} from './results-file.ledger.js';
 import { SeenDelegationIds } from './seen-delegation-ids.js';
 
 /**
+ * How long shutdown lets a results write finish before abandoning it. Together with the close
+ * of the file it keeps `app.close()` within a second when the file system hangs.
+ */
+const WRITE_SETTLE_MS = 300;
+const CLOSE_BOUND_MS = 300;
+
+/**
  * Picks up the results of work this workspace delegated to others. Each check lists the
- * workspace's delegations, appends new finished ones to the results file, and only once they are
- * on disk marks them seen and wakes the agent with a self-message (at most one per cooldown; a
- * wake that has to wait, or fails, stays pending and covers every result not yet announced),
- * then sends one canvas notification per result.
- *
- * The self-message runs on its own: the agent may take minutes to answer it, and neither the
- * heartbeat nor the next checks wait for it.
+ * workspace's delegations, merges the rows of each delegation, appends the new finished ones to
+ * the results file (whole, flushed to disk) and only then wakes the agent and notifies the
+ * canvas. The results file is the record of what was delivered: a restart, or a second process
+ * waiting for the file's lock, never delivers a result the file already holds.
  */
 @Injectable()
-export class DelegationService {
+export class DelegationService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(DelegationService.name);
-  private readonly seen: SeenDelegationIds;
+  private readonly reportedForeign: SeenDelegationIds;
   private readonly reportedMalformed: SeenDelegationIds;
-  private readonly listing = new FailureStreak(this.logger, 'Delegation check');
-  private readonly appending = new FailureStreak(
-    this.logger,
-    'Writing delegation results',
-    'error',
-  );
-  private readonly unannounced: DelegationResult[] = [];
-  private readonly counts: DelegationStats = {
+  private readonly merger: DelegationRowMerger;
+  private readonly wake: DelegationWake;
+  private readonly listing: FailureStreak;
+  private readonly writing = new FailureStreak(this.logger, 'Writing delegation results', 'error');
+  private readonly waitingForFile = new FailureStreak(this.logger, 'Taking the results file');
+  private readonly counts = {
     listFailures: 0,
     malformedEntries: 0,
     refusedForeign: 0,
     accepted: 0,
     appendFailures: 0,
-    selfMessagesSent: 0,
-    selfMessageFailures: 0,
+    resultsFileRefused: 0,
+    resultsFileBusy: 0,
     notifyFailures: 0,
   };
+  private ledger: ResultsLedger;
   private checks: Promise<unknown> = Promise.resolve();
-  private wake: Promise<void> | undefined;
-  private lastWakeAt = Number.NEGATIVE_INFINITY;
   private lastAnonymousMalformed = 0;
-  /** `null` once the platform said there is no parent; `undefined` while unknown. */
-  private parentName: string | null | undefined;
+  private shutDown = false;
+  private abandoning: Promise<void> = Promise.resolve();
+  private tornTailsOfOldLedgers = 0;
 
   constructor(
     @Inject(HEARTBEAT_CONFIG) private readonly config: HeartbeatConfig,
     private readonly platform: PlatformClient,
     private readonly events: HeartbeatEventBus,
+    sharedCauses: SharedFailureCauses,
+    private readonly listingReader: DelegationListingReader,
   ) {
-    this.seen = new SeenDelegationIds(config.maxSeenDelegationIds);
+    this.listing = new FailureStreak(this.logger, 'Delegation check', 'warn', sharedCauses);
+    this.reportedForeign = new SeenDelegationIds(config.maxSeenDelegationIds);
     this.reportedMalformed = new SeenDelegationIds(config.maxSeenDelegationIds);
+    this.merger = new DelegationRowMerger(config.workspaceId, config.resultRowWaitMs);
+    this.wake = new DelegationWake(config, platform, events, this.logger);
+    this.ledger = this.newLedger();
   }
 
   /** Counters since the application started. */
   get stats(): Readonly<DelegationStats> {
-    return { ...this.counts };
+    const wake = this.wake.stats;
+    return {
+      ...this.counts,
+      tornTailsRepaired: this.tornTailsOfOldLedgers + this.ledger.tornTailsRepaired,
+      selfMessagesSent: wake.sent,
+      selfMessageFailures: wake.failed,
+    };
+  }
+
+  /** Ids the results file holds (as far as this process remembers them), oldest first. */
+  deliveredIds(): string[] {
+    return this.ledger.deliveredIds();
   }
 
   /** Results on disk whose self-message has not been delivered yet. */
   get pendingWake(): number {
-    return this.unannounced.length;
-  }
-
-  /** Ids remembered as handled (accepted or refused), oldest first. */
-  seenIds(): string[] {
-    return [...this.seen.values()];
+    return this.wake.pending;
   }
 
   /**
    * Lists delegations once and handles the new results. Resolves to the results this call
-   * accepted (as written to the results file); never rejects: every failure is logged, counted
+   * delivered (as written to the results file); never rejects: every failure is logged, counted
    * and leaves the affected results to the next check. Concurrent calls run one after another.
    */
   check(): Promise<DelegationResult[]> {
@@ -95,76 +121,150 @@ export class DelegationService {
 
   /** Resolves once no self-message is in flight. */
   async whenWakeSettled(): Promise<void> {
-    await this.wake;
+    await this.wake.settled();
+  }
+
+  /** Releases the results file (within a second, even when the file system hangs). */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.shutDown = true;
+    await Promise.all([this.abandoning, this.ledger.abandon(CLOSE_BOUND_MS)]);
   }
 
   private async checkOnce(): Promise<DelegationResult[]> {
+    if (this.shutDown) return [];
     const listed = await this.list();
-    if (listed === undefined) return [];
-    const { accepted, listedIds } = this.triage(listed);
+    if (listed === undefined || !(await this.openLedger())) return [];
 
-    this.reportedMalformed.evict(listedIds);
-    if (accepted.length > 0 && !(await this.append(accepted))) {
-      this.seen.evict(listedIds);
+    const merged = this.merger.merge(listed, (id) => this.ledger.has(id), performance.now());
+    this.report(merged);
+    this.ledger.keepListed(merged.listedIds);
+    if (merged.ready.length === 0) {
+      this.wake.wakeIfDue();
       return [];
     }
-    // The listing is newest first; marking oldest first makes eviction drop the oldest results.
-    for (const result of [...accepted].reverse()) this.seen.add(result.delegation_id);
-    this.seen.evict(listedIds);
-    if (accepted.length === 0) {
-      this.wakeIfDue();
-      return accepted;
-    }
 
-    this.counts.accepted += accepted.length;
+    const delivered = await this.append(merged.ready);
+    if (delivered.length === 0) return [];
+    this.counts.accepted += delivered.length;
     this.logger.log(
-      `${accepted.length} new delegation result(s) written to ${this.config.delegationResultsFile}`,
+      `${delivered.length} new delegation result(s) written to ${this.config.delegationResultsFile}`,
     );
-    for (const result of accepted) {
+    for (const result of delivered) {
       this.events.emit(HEARTBEAT_EVENTS.delegationAccepted, { result });
     }
-    this.unannounced.push(...accepted);
-    this.wakeIfDue();
-    for (const result of accepted) await this.notify(result);
-    return accepted;
+    this.wake.add(delivered);
+    this.wake.wakeIfDue();
+    for (const result of delivered) await this.notify(result);
+    return delivered;
+  }
+
+  /** Opens the results file when needed; false (logged, counted) while it cannot be used. */
+  private async openLedger(): Promise<boolean> {
+    if (this.ledger.isOpen) return true;
+    try {
+      await this.onFile((ledger) => ledger.open());
+      this.waitingForFile.succeed();
+      this.writing.succeed();
+      return true;
+    } catch (error) {
+      if (error instanceof ResultsFileAbandonedError) return false;
+      if (error instanceof ResultsFileBusyError) {
+        this.counts.resultsFileBusy++;
+        this.waitingForFile.fail(error.message);
+        return false;
+      }
+      if (error instanceof ResultsFileRefusedError) this.counts.resultsFileRefused++;
+      else this.counts.appendFailures++;
+      this.writing.fail(
+        `results could not be written to ${this.config.delegationResultsFile} (${describeFileError(error)}); they stay undelivered and are retried on the next check`,
+      );
+      return false;
+    }
+  }
+
+  private async append(results: readonly DelegationResult[]): Promise<DelegationResult[]> {
+    let outcome;
+    try {
+      outcome = await this.onFile((ledger) => ledger.append(results));
+    } catch (error) {
+      if (!(error instanceof ResultsFileAbandonedError)) throw error;
+      return [];
+    }
+    const written = outcome.written.map((record) => record.result);
+    if (outcome.error === undefined) this.writing.succeed();
+    else if (!(outcome.error instanceof ResultsFileAbandonedError)) {
+      this.counts.appendFailures++;
+      this.writing.fail(
+        `${results.length - written.length} result(s) could not be written to ${this.config.delegationResultsFile} (${describeFileError(outcome.error)}); they stay undelivered and are retried on the next check`,
+      );
+    }
+    return written;
   }
 
   /**
-   * Sorts a listing into new results of this workspace and refusals (reported here), and
-   * collects every id it lists, which eviction must keep.
+   * Runs a step on the results file that stopping the module may cut short: once `stop()` or
+   * `app.close()` closed the platform client, the step gets a moment to finish, then the file
+   * is abandoned (a hung file system must not hang shutdown) and opened afresh next time.
    */
-  private triage(listed: readonly unknown[]): {
-    accepted: DelegationResult[];
-    listedIds: Set<string>;
-  } {
-    const accepted: DelegationResult[] = [];
-    const acceptedIds = new Set<string>();
-    const listedIds = new Set<string>();
-    let anonymousMalformed = 0;
-    // A listing may repeat a row; the repeat must not be accepted a second time.
-    const handled = (id: string) => this.seen.has(id) || acceptedIds.has(id);
-    for (const entry of listed) {
-      const verdict = readDelegationEntry(entry, this.config.workspaceId, handled);
-      switch (verdict.kind) {
-        case 'accept':
-          accepted.push(verdict.result);
-          acceptedIds.add(verdict.result.delegation_id);
-          break;
-        case 'foreign':
-          this.refuseForeign(verdict.delegationId, verdict.sourceId);
-          break;
-        case 'malformed':
-          this.counts.malformedEntries++;
-          if (verdict.delegationId === undefined) anonymousMalformed++;
-          else this.reportMalformed(verdict.delegationId, verdict.reason);
-          break;
-        case 'ignore':
-          break;
-      }
-      const id = (entry as { delegation_id?: unknown } | null)?.delegation_id;
-      if (typeof id === 'string') listedIds.add(id);
+  private async onFile<T>(step: (ledger: ResultsLedger) => Promise<T>): Promise<T> {
+    const ledger = this.ledger;
+    const signal = this.platform.lifetimeSignal;
+    const run = step(ledger);
+    const onClose = () => {
+      let timer: NodeJS.Timeout | undefined;
+      this.abandoning = Promise.race([
+        run.catch(() => undefined),
+        new Promise((resolve) => (timer = setTimeout(resolve, WRITE_SETTLE_MS))),
+      ])
+        .then(() => {
+          clearTimeout(timer);
+          if (this.ledger !== ledger) return;
+          this.ledger = this.newLedger();
+          return ledger.abandon(CLOSE_BOUND_MS);
+        })
+        .then(() => undefined);
+    };
+    if (signal.aborted) onClose();
+    else signal.addEventListener('abort', onClose, { once: true });
+    try {
+      return await run;
+    } finally {
+      signal.removeEventListener('abort', onClose);
     }
+  }
 
+  private newLedger(): ResultsLedger {
+    return new ResultsLedger(this.config.delegationResultsFile, this.logger);
+  }
+
+  private report(merged: MergedListing): void {
+    for (const [delegationId, sourceId] of merged.foreign) {
+      if (this.reportedForeign.has(delegationId)) continue;
+      this.reportedForeign.add(delegationId);
+      this.counts.refusedForeign++;
+      this.logger.warn(
+        `Refused a row of delegation ${forLog(delegationId)}: created by workspace ${forLog(JSON.stringify(sourceId))}, not by this one`,
+      );
+      this.events.emit(HEARTBEAT_EVENTS.delegationRefused, {
+        delegationId,
+        reason: 'foreign-source',
+        detail: `source_id ${JSON.stringify(sourceId)}`,
+      });
+    }
+    let anonymousMalformed = 0;
+    for (const { delegationId, reason } of merged.malformed) {
+      this.counts.malformedEntries++;
+      if (delegationId === undefined) anonymousMalformed++;
+      else if (!this.reportedMalformed.has(delegationId)) {
+        this.reportedMalformed.add(delegationId);
+        this.logger.warn(`Skipped malformed delegation ${forLog(delegationId)}: ${forLog(reason)}`);
+        this.events.emit(HEARTBEAT_EVENTS.delegationRefused, {
+          delegationId,
+          reason: 'malformed',
+          detail: reason,
+        });
+      }
+    }
     // Entries without a usable id cannot be remembered, so they are reported when their number
     // changes rather than on every check.
     if (anonymousMalformed !== this.lastAnonymousMalformed && anonymousMalformed > 0) {
@@ -173,48 +273,22 @@ export class DelegationService {
       );
     }
     this.lastAnonymousMalformed = anonymousMalformed;
-    return { accepted, listedIds };
-  }
-
-  private refuseForeign(delegationId: string, sourceId: string): void {
-    this.counts.refusedForeign++;
-    this.logger.warn(
-      `Refused delegation ${delegationId}: created by workspace ${JSON.stringify(sourceId)}, not by this one`,
-    );
-    this.seen.add(delegationId);
-    this.events.emit(HEARTBEAT_EVENTS.delegationRefused, {
-      delegationId,
-      reason: 'foreign-source',
-      detail: `source_id ${JSON.stringify(sourceId)}`,
-    });
-  }
-
-  /**
-   * Not marked seen: the platform may list the entry correctly later, and then it is delivered.
-   * Remembered only so that the same problem is reported once.
-   */
-  private reportMalformed(delegationId: string, reason: string): void {
-    if (this.reportedMalformed.has(delegationId)) return;
-    this.reportedMalformed.add(delegationId);
-    this.logger.warn(`Skipped malformed delegation ${delegationId}: ${reason}`);
-    this.events.emit(HEARTBEAT_EVENTS.delegationRefused, {
-      delegationId,
-      reason: 'malformed',
-      detail: reason,
-    });
+    this.reportedForeign.evict(merged.listedIds);
+    this.reportedMalformed.evict(merged.listedIds);
   }
 
   private async list(): Promise<unknown[] | undefined> {
     let listed: unknown;
     try {
-      listed = await this.platform.getJson(
-        'delegations',
+      listed = await this.listingReader.read(
         workspacePath(this.config.workspaceId, '/delegations'),
       );
     } catch (error) {
       if (!(error instanceof PlatformClosedError)) {
         this.counts.listFailures++;
-        this.listing.fail(describePlatformError(error));
+        this.listing.fail(describePlatformError(error), {
+          explained: error instanceof PlatformAuthError && error.tokenMissing,
+        });
       }
       return undefined;
     }
@@ -229,97 +303,6 @@ export class DelegationService {
     return listed as unknown[];
   }
 
-  private async append(results: readonly DelegationResult[]): Promise<boolean> {
-    const lines = results.map((result) => JSON.stringify(result) + '\n').join('');
-    try {
-      await appendFile(this.config.delegationResultsFile, lines, { mode: 0o600 });
-      this.appending.succeed();
-      return true;
-    } catch (error) {
-      this.counts.appendFailures++;
-      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      this.appending.fail(
-        `${results.length} result(s) could not be written to ${this.config.delegationResultsFile} (${code}); they stay unseen and are retried on the next check`,
-      );
-      return false;
-    }
-  }
-
-  private wakeIfDue(): void {
-    if (this.wake || this.unannounced.length === 0 || !this.platform.isOpen) return;
-    if (performance.now() - this.lastWakeAt < this.config.selfMessageCooldownMs) {
-      this.logger.debug(`Self-message cooling down; ${this.unannounced.length} result(s) pending`);
-      return;
-    }
-    this.wake = this.sendWake([...this.unannounced]).finally(() => {
-      this.wake = undefined;
-    });
-  }
-
-  private async sendWake(batch: readonly DelegationResult[]): Promise<void> {
-    this.lastWakeAt = performance.now();
-    try {
-      const text = selfMessageText(
-        batch,
-        await this.lookUpParentName(),
-        this.config.delegationResultsFile,
-      );
-      await this.platform.post(
-        'a2a',
-        workspacePath(this.config.workspaceId, '/a2a'),
-        selfMessageBody(text),
-        { selfSource: true, timeoutMs: this.config.selfMessageTimeoutMs },
-      );
-    } catch (error) {
-      if (error instanceof PlatformClosedError) return;
-      this.counts.selfMessageFailures++;
-      this.events.emit(HEARTBEAT_EVENTS.selfMessageFailed, {
-        results: batch.length,
-        delegationIds: batch.map((result) => result.delegation_id),
-        reason: describePlatformError(error),
-      });
-      this.logger.warn(
-        `Self-message for ${batch.length} delegation result(s) failed (${describePlatformError(error)}); retrying after the cooldown`,
-      );
-      return;
-    }
-    this.unannounced.splice(0, batch.length);
-    this.counts.selfMessagesSent++;
-    this.events.emit(HEARTBEAT_EVENTS.selfMessageSent, {
-      results: batch.length,
-      delegationIds: batch.map((result) => result.delegation_id),
-    });
-    this.logger.log(`Self-message sent: agent woken for ${batch.length} delegation result(s)`);
-  }
-
-  /**
-   * The parent workspace's name, looked up once. Only a definite answer is cached: a failed
-   * lookup means "unknown", so this message goes to the user and the next one asks again.
-   */
-  private async lookUpParentName(): Promise<string | undefined> {
-    if (this.parentName !== undefined) return this.parentName ?? undefined;
-    try {
-      const self = await this.platform.getJson('workspace', workspacePath(this.config.workspaceId));
-      const parentId = (self as { parent_id?: unknown } | null)?.parent_id;
-      if (parentId === undefined || parentId === null || parentId === '') {
-        this.parentName = null;
-        return undefined;
-      }
-      if (typeof parentId !== 'string') throw new Error('parent_id is not a string');
-      const parent = await this.platform.getJson('workspace', workspacePath(parentId));
-      const name = (parent as { name?: unknown } | null)?.name;
-      if (typeof name !== 'string' || name === '') throw new Error('the parent has no name');
-      this.parentName = name;
-      return name;
-    } catch (error) {
-      if (error instanceof PlatformClosedError) throw error;
-      this.logger.warn(
-        `Parent workspace lookup failed (${describePlatformError(error)}); asking again next time`,
-      );
-      return undefined;
-    }
-  }
-
   private async notify(result: DelegationResult): Promise<void> {
     try {
       await this.platform.post('notify', workspacePath(this.config.workspaceId, '/notify'), {
@@ -330,8 +313,14 @@ export class DelegationService {
       if (error instanceof PlatformClosedError) return;
       this.counts.notifyFailures++;
       this.logger.warn(
-        `Notification for delegation ${result.delegation_id} failed: ${describePlatformError(error)}`,
+        `Notification for delegation ${forLog(result.delegation_id)} failed: ${describePlatformError(error)}`,
       );
     }
   }
+}
+
+function describeFileError(error: unknown): string {
+  if (error instanceof Error && !('code' in error)) return error.message;
+  const { code, message } = error as NodeJS.ErrnoException;
+  return code ?? message;
 }

@@ -21,12 +21,18 @@ export interface DelegationStats {
   listFailures: number;
   /** Listed entries skipped because of their shape (wrong types, not an object). */
   malformedEntries: number;
-  /** Finished delegations refused because another workspace created them. */
+  /** Finished rows refused because another workspace created them (once per id). */
   refusedForeign: number;
-  /** Results appended to the results file. */
+  /** Results written whole and flushed to the results file. */
   accepted: number;
-  /** Appends that failed; their results are retried on the next check. */
+  /** Results-file opens or appends that failed; their results are retried on the next check. */
   appendFailures: number;
+  /** Checks that could not use the results path (a symlink, not a regular file). */
+  resultsFileRefused: number;
+  /** Checks that found the results file held by another process. */
+  resultsFileBusy: number;
+  /** Torn records (a write cut short by a kill or a full disk) cut off the file's end. */
+  tornTailsRepaired: number;
   /** Self-messages the platform accepted. */
   selfMessagesSent: number;
   /** Self-messages that failed; their results stay pending for the next one. */

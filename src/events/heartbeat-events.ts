@@ -15,6 +15,7 @@ export const HEARTBEAT_EVENTS = {
   delegationRefused: 'heartbeat.delegation.refused',
   selfMessageSent: 'heartbeat.self-message.sent',
   selfMessageFailed: 'heartbeat.self-message.failed',
+  workspaceStatus: 'heartbeat.workspace.status',
 } as const;
 
 /** Fields every event carries. */
@@ -86,6 +87,16 @@ export interface SelfMessageFailedEvent extends HeartbeatEventBase {
   reason: string;
 }
 
+/** The platform's status of this workspace changed (read from `GET /workspaces/<id>`). */
+export interface WorkspaceStatusEvent extends HeartbeatEventBase {
+  /** The platform's status, or `not-found` when it answered 404 to the workspace's id. */
+  status: string;
+  /** The status read before; `undefined` on the first read. */
+  previous?: string;
+  /** True for a status heartbeats cannot change (removed, paused, failed, hibernated, not-found). */
+  inactive: boolean;
+}
+
 /** Each event name with its payload type. */
 export interface HeartbeatEventMap {
   'heartbeat.beat.accepted': BeatAcceptedEvent;
@@ -98,6 +109,7 @@ export interface HeartbeatEventMap {
   'heartbeat.delegation.refused': DelegationRefusedEvent;
   'heartbeat.self-message.sent': SelfMessageSentEvent;
   'heartbeat.self-message.failed': SelfMessageFailedEvent;
+  'heartbeat.workspace.status': WorkspaceStatusEvent;
 }
 
 /** Name of an event the module emits. */

@@ -11,6 +11,7 @@ export {
   type PlatformRequestMeasurement,
   type RecoveredEvent,
   type SelfMessageFailedEvent,
+  type WorkspaceStatusEvent,
   type SelfMessageSentEvent,
   type TokenRefreshedEvent,
   type WedgeClearedEvent,

@@ -6,6 +6,8 @@ import { type HeartbeatHealthSnapshot } from '../heartbeat/heartbeat.types.js';
 /**
  * Why {@link HeartbeatHealthIndicator} reports `down`, in the order the rules are checked:
  * - `stopped`: the heartbeat job is not running, so the platform will mark the workspace offline;
+ * - `workspace-inactive`: the platform reports the workspace removed, paused, failed or
+ *   hibernated, or does not know its id; heartbeats cannot change that (`workspaceStatus` says which);
  * - `wedged`: the runtime is marked wedged (`WedgeService.markWedged`);
  * - `token-rejected`: the platform answered 401 to the last heartbeat although the token file
  *   was re-read, so nothing changes until a new token is written;
@@ -14,7 +16,7 @@ import { type HeartbeatHealthSnapshot } from '../heartbeat/heartbeat.types.js';
  *   intervals.
  */
 export type HeartbeatDownReason =
-  'stopped' | 'wedged' | 'token-rejected' | 'stale' | 'no-heartbeat-yet';
+  'stopped' | 'workspace-inactive' | 'wedged' | 'token-rejected' | 'stale' | 'no-heartbeat-yet';
 
 /** What a `down` result says besides the facts every result carries. */
 interface Problem {
@@ -23,6 +25,7 @@ interface Problem {
   /** ISO 8601: when the condition began. */
   since?: string;
   wedgeReason?: string;
+  workspaceStatus?: string;
 }
 
 /**
@@ -59,16 +62,30 @@ export class HeartbeatHealthIndicator {
       }),
       consecutiveFailures: snapshot.consecutiveFailures,
       ...(snapshot.lastFailure !== undefined && { lastFailure: snapshot.lastFailure }),
+      // Heartbeats may pass while these calls are refused: delegation results cannot arrive.
+      ...(snapshot.tokenRefusedFor !== undefined && {
+        tokenRefusedFor: snapshot.tokenRefusedFor,
+        tokenRefusedSince: isoTime(snapshot.tokenRefusedForSince!),
+      }),
     };
-    const problem = findProblem(snapshot, Date.now());
+    const problem = findProblem(snapshot);
     return problem ? indicator.down({ ...problem, ...facts }) : indicator.up(facts);
   }
 }
 
-function findProblem(snapshot: HeartbeatHealthSnapshot, now: number): Problem | undefined {
+function findProblem(snapshot: HeartbeatHealthSnapshot): Problem | undefined {
   const { lastAcceptedAt, failingSince, tokenRejectedSince, wedgedSince, intervalMs } = snapshot;
+  const { lastAcceptedAgeMs, failingForMs } = snapshot;
   if (!snapshot.running) {
     return { reason: 'stopped', message: 'The heartbeat job is not running' };
+  }
+  if (snapshot.inactiveStatus !== undefined) {
+    return {
+      reason: 'workspace-inactive',
+      message: `The platform reports this workspace as ${snapshot.inactiveStatus}; heartbeats cannot change that`,
+      since: snapshot.inactiveSince === undefined ? undefined : isoTime(snapshot.inactiveSince),
+      workspaceStatus: snapshot.inactiveStatus,
+    };
   }
   if (wedgedSince !== undefined) {
     return {
@@ -87,17 +104,27 @@ function findProblem(snapshot: HeartbeatHealthSnapshot, now: number): Problem | 
     };
   }
   const window = 2 * intervalMs;
-  if (lastAcceptedAt !== undefined && now - lastAcceptedAt > window) {
+  // Ages come from the monotonic clock: a wall-clock step must not flip the answer.
+  if (
+    lastAcceptedAt !== undefined &&
+    lastAcceptedAgeMs !== undefined &&
+    lastAcceptedAgeMs > window
+  ) {
     return {
       reason: 'stale',
-      message: `No heartbeat accepted for ${seconds(now - lastAcceptedAt)} s (two intervals are ${seconds(window)} s)`,
+      message: `No heartbeat accepted for ${seconds(lastAcceptedAgeMs)} s (two intervals are ${seconds(window)} s)`,
       since: isoTime(lastAcceptedAt),
     };
   }
-  if (lastAcceptedAt === undefined && failingSince !== undefined && now - failingSince > window) {
+  if (
+    lastAcceptedAt === undefined &&
+    failingSince !== undefined &&
+    failingForMs !== undefined &&
+    failingForMs > window
+  ) {
     return {
       reason: 'no-heartbeat-yet',
-      message: `No heartbeat accepted yet; failing for ${seconds(now - failingSince)} s`,
+      message: `No heartbeat accepted yet; failing for ${seconds(failingForMs)} s`,
       since: isoTime(failingSince),
     };
   }

@@ -1,8 +1,8 @@
-import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AdapterRegistry } from '../adapter/adapter.registry.js';
 import { AuthService } from '../auth/auth.service.js';
+import { EndpointAuthState } from '../auth/endpoint-auth.state.js';
 import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
 import { heartbeatConfigProvider } from '../config/heartbeat-config.provider.js';
 import {
@@ -13,9 +13,12 @@ import { DelegationService } from '../delegation/delegation.service.js';
 import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { AuthRetryInterceptor } from '../platform/auth-retry.interceptor.js';
 import { HeartbeatMetrics } from '../metrics/heartbeat-metrics.js';
-import { PLATFORM_AXIOS_CONFIG } from '../platform/platform-axios.js';
+import { platformHttpProvider } from '../platform/platform-axios.js';
+import { DelegationListingReader } from '../platform/delegation-listing.reader.js';
 import { PlatformClient } from '../platform/platform.client.js';
 import { EventStreamService } from '../push/event-stream.service.js';
+import { SharedFailureCauses } from '../shared/shared-failure-causes.js';
+import { WorkspaceStatusWatcher } from '../platform/workspace-status.watcher.js';
 import { WedgeService } from '../wedge/wedge.service.js';
 import { HeartbeatScheduler } from './heartbeat.scheduler.js';
 
@@ -27,21 +30,24 @@ import { HeartbeatScheduler } from './heartbeat.scheduler.js';
  * host imports `ScheduleModule.forRoot()` from `@nestjs/schedule` itself.
  */
 @Module({
-  imports: [
-    ConfigModule,
-    // A private axios instance: the 401 interceptor and these limits must not touch the host's.
-    HttpModule.register(PLATFORM_AXIOS_CONFIG),
-  ],
+  imports: [ConfigModule],
   providers: [
+    // A private axios instance per registration: the 401 interceptor and these limits must touch
+    // neither the host's instance nor another registration's.
+    platformHttpProvider,
     heartbeatConfigProvider,
     HeartbeatEventBus,
+    SharedFailureCauses,
     AuthService,
+    EndpointAuthState,
     WedgeService,
     AdapterRegistry,
     PlatformClient,
     AuthRetryInterceptor,
+    DelegationListingReader,
     DelegationService,
     EventStreamService,
+    WorkspaceStatusWatcher,
     HeartbeatScheduler,
     HeartbeatMetrics,
   ],

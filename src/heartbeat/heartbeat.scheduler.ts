@@ -1,22 +1,24 @@
-import { performance } from 'node:perf_hooks';
 import {
   type BeforeApplicationShutdown,
   Inject,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
+  type OnModuleDestroy,
   type OnModuleInit,
   Optional,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { isAxiosError } from 'axios';
 import { AdapterRegistry } from '../adapter/adapter.registry.js';
+import { EndpointAuthState } from '../auth/endpoint-auth.state.js';
 import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
 import { type HeartbeatConfig } from '../config/heartbeat-options.interface.js';
 import { DelegationService } from '../delegation/delegation.service.js';
 import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { HEARTBEAT_EVENTS } from '../events/heartbeat-events.js';
 import { PlatformClient } from '../platform/platform.client.js';
+import { WorkspaceStatusWatcher } from '../platform/workspace-status.watcher.js';
 import {
   PlatformAuthError,
   PlatformClosedError,
@@ -24,14 +26,24 @@ import {
 } from '../platform/platform.errors.js';
 import { HEARTBEAT_PATH } from '../platform/platform-paths.js';
 import { EventStreamService } from '../push/event-stream.service.js';
+import { monotonicNow } from '../shared/clock.js';
 import { CoalescedRun } from '../shared/coalesced-run.js';
 import { FailureStreak } from '../shared/failure-streak.js';
+import { SharedFailureCauses } from '../shared/shared-failure-causes.js';
+import { boundText } from '../shared/truncate.js';
 import { WedgeService } from '../wedge/wedge.service.js';
 import { FixedRateTimer } from './fixed-rate-timer.js';
 import { UrgentBeat } from './urgent-beat.js';
-import { AGENT_RECYCLE_AFTER_FAILURES, HEARTBEAT_JOB_NAME } from './heartbeat.constants.js';
+import {
+  AGENT_RECYCLE_AFTER_FAILURES,
+  HEARTBEAT_JOB_NAME,
+  MAX_CURRENT_TASK_CHARS,
+  MAX_SAMPLE_ERROR_CHARS,
+  WORKSPACE_STATUS_EVERY_TICKS,
+} from './heartbeat.constants.js';
 import {
   MISSING_SCHEDULE_MODULE,
+  START_AFTER_SHUTDOWN,
   agentsRecycled,
   tickFailed,
   tickSkipped,
@@ -62,11 +74,11 @@ interface ReportedErrors {
  */
 @Injectable()
 export class HeartbeatScheduler
-  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
+  implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown
 {
   private readonly logger = new Logger(HeartbeatScheduler.name);
-  private readonly failures = new FailureStreak(this.logger, 'Heartbeat');
-  private readonly startedAt = performance.now();
+  private readonly failures: FailureStreak;
+  private readonly startedAt = monotonicNow();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly counts: Omit<HeartbeatStats, 'missedTicks'> = {
     sent: 0,
@@ -77,7 +89,10 @@ export class HeartbeatScheduler
   };
   private missedTicksBefore = 0;
   private timer: FixedRateTimer | undefined;
+  /** Set once the application began closing; from then on nothing starts the job again. */
+  private shuttingDown = false;
   private beatsInFlight = 0;
+  private ticksSinceStatusRead = 0;
   private readonly checks = new CoalescedRun(
     () => this.delegations.check(),
     (error: unknown) => this.logger.error(tickFailed(describePlatformError(error))),
@@ -92,8 +107,11 @@ export class HeartbeatScheduler
   private tasks = 0;
   private task = '';
   private spend: number | undefined;
+  /** Epoch ms, shown in health; the `…Mono` twins are what ages are measured from. */
   private lastAcceptedAt: number | undefined;
+  private lastAcceptedMono: number | undefined;
   private failingSince: number | undefined;
+  private failingSinceMono: number | undefined;
   private lastFailure: string | undefined;
   private tokenRejectedSince: number | undefined;
 
@@ -105,8 +123,13 @@ export class HeartbeatScheduler
     private readonly delegations: DelegationService,
     private readonly events: HeartbeatEventBus,
     private readonly stream: EventStreamService,
+    sharedCauses: SharedFailureCauses,
+    private readonly workspaceStatus: WorkspaceStatusWatcher,
+    private readonly endpointAuth: EndpointAuthState,
     @Optional() private readonly schedulerRegistry?: SchedulerRegistry,
-  ) {}
+  ) {
+    this.failures = new FailureStreak(this.logger, 'Heartbeat', 'warn', sharedCauses);
+  }
 
   onModuleInit(): void {
     if (!this.schedulerRegistry) throw new Error(MISSING_SCHEDULE_MODULE);
@@ -120,7 +143,13 @@ export class HeartbeatScheduler
     if (this.config.autoStart) this.start();
   }
 
+  /** The first hook of `app.close()`: a host's own destroy hooks may still call `start()`. */
+  onModuleDestroy(): void {
+    this.shuttingDown = true;
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
     await this.stop();
   }
 
@@ -137,12 +166,12 @@ export class HeartbeatScheduler
     this.tasks = value;
   }
 
-  /** What the agent is doing now, shown on the platform; empty when idle. */
+  /** What the agent is doing now, shown on the platform; empty when idle. Cut to 1024 characters. */
   get currentTask(): string {
     return this.task;
   }
   set currentTask(value: string) {
-    this.task = String(value ?? '');
+    this.task = boundText(String(value ?? ''), MAX_CURRENT_TASK_CHARS);
   }
 
   /**
@@ -183,24 +212,37 @@ export class HeartbeatScheduler
 
   /** What health checks need to know, as of now. */
   get health(): HeartbeatHealthSnapshot {
+    const now = monotonicNow();
+    const workspace = this.workspaceStatus.snapshot;
+    const refused = this.endpointAuth.snapshot;
     return {
       running: this.isRunning,
       intervalMs: this.config.intervalMs,
       lastAcceptedAt: this.lastAcceptedAt,
+      lastAcceptedAgeMs:
+        this.lastAcceptedMono === undefined ? undefined : now - this.lastAcceptedMono,
       consecutiveFailures: this.failures.length,
       failingSince: this.failingSince,
+      failingForMs: this.failingSinceMono === undefined ? undefined : now - this.failingSinceMono,
       lastFailure: this.lastFailure,
       tokenRejectedSince: this.tokenRejectedSince,
       wedgedSince: this.wedge.wedgedSince(),
       wedgeReason: this.wedge.isWedged() ? this.wedge.wedgeReason() : undefined,
+      inactiveStatus: workspace.inactive ? workspace.status : undefined,
+      inactiveSince: workspace.inactive ? workspace.since : undefined,
+      tokenRefusedFor: refused?.calls,
+      tokenRefusedForSince: refused?.since,
     };
   }
 
-  /** Records a failed request of the agent; its message becomes the heartbeat's `sample_error`. */
+  /**
+   * Records a failed request of the agent; its message, cut to 4096 characters, becomes the
+   * heartbeat's `sample_error`.
+   */
   recordError(message: string): void {
     this.errorCount++;
     this.requestCount++;
-    this.sampleError = String(message);
+    this.sampleError = boundText(String(message), MAX_SAMPLE_ERROR_CHARS);
   }
 
   /** Records a successful request of the agent. */
@@ -208,9 +250,16 @@ export class HeartbeatScheduler
     this.requestCount++;
   }
 
-  /** Starts the job: one heartbeat now, then one per interval. A no-op while running. */
+  /**
+   * Starts the job: one heartbeat now, then one per interval. A no-op while running, and once the
+   * application is closing (a job revived then would keep the process alive after `close()`).
+   */
   start(): void {
     if (this.isRunning) return;
+    if (this.shuttingDown) {
+      this.logger.warn(START_AFTER_SHUTDOWN);
+      return;
+    }
     this.platform.open();
     this.retireTimer();
     this.timer = new FixedRateTimer(
@@ -221,6 +270,8 @@ export class HeartbeatScheduler
     );
     const { intervalMs, phaseJitter } = this.config;
     this.timer.start(phaseJitter ? Math.ceil(Math.random() * intervalMs) || 1 : intervalMs);
+    this.ticksSinceStatusRead = 0;
+    void this.track(this.workspaceStatus.refresh());
     this.stream.start();
   }
 
@@ -257,9 +308,9 @@ export class HeartbeatScheduler
       const reported: ReportedErrors = { errors: this.errorCount, requests: this.requestCount };
       const body = this.heartbeatBody();
       if (this.platform.isOpen) this.counts.sent++;
-      const startedAt = performance.now();
+      const startedAt = monotonicNow();
       await this.platform.post('heartbeat', HEARTBEAT_PATH, body, { idempotent: true });
-      this.accepted(reported, performance.now() - startedAt);
+      this.accepted(reported, monotonicNow() - startedAt);
       this.stream.beatAccepted(startedAt);
       return true;
     } catch (error) {
@@ -273,6 +324,10 @@ export class HeartbeatScheduler
 
   private tick(): void {
     try {
+      if (++this.ticksSinceStatusRead >= WORKSPACE_STATUS_EVERY_TICKS) {
+        this.ticksSinceStatusRead = 0;
+        void this.track(this.workspaceStatus.refresh());
+      }
       if (this.beatsInFlight > 0) {
         const skipped = ++this.counts.skippedTicks;
         if (skipped <= 3 || skipped % 10 === 0) {
@@ -291,7 +346,7 @@ export class HeartbeatScheduler
   private listingDue(): boolean {
     return (
       !this.stream.isOpen ||
-      performance.now() - this.checks.lastStartedAt >= this.config.reconcileIntervalMs
+      monotonicNow() - this.checks.lastStartedAt >= this.config.reconcileIntervalMs
     );
   }
 
@@ -302,11 +357,11 @@ export class HeartbeatScheduler
       sample_error: this.sampleError,
       active_tasks: this.tasks,
       current_task: this.task,
-      uptime_seconds: Math.floor((performance.now() - this.startedAt) / 1000),
+      uptime_seconds: Math.floor((monotonicNow() - this.startedAt) / 1000),
     };
     if (this.wedge.isWedged()) {
       body.runtime_state = 'wedged';
-      body.sample_error = this.wedge.wedgeReason();
+      body.sample_error = boundText(this.wedge.wedgeReason(), MAX_SAMPLE_ERROR_CHARS);
     }
     if (this.spend !== undefined) body.monthly_spend = this.spend;
     const metadata = this.adapters.runtimeMetadata();
@@ -319,7 +374,9 @@ export class HeartbeatScheduler
     const afterFailures = this.failures.length;
     this.failures.succeed();
     this.lastAcceptedAt = Date.now();
+    this.lastAcceptedMono = monotonicNow();
     this.failingSince = undefined;
+    this.failingSinceMono = undefined;
     this.lastFailure = undefined;
     this.tokenRejectedSince = undefined;
     this.events.emit(HEARTBEAT_EVENTS.beatAccepted, { durationMs });
@@ -338,9 +395,12 @@ export class HeartbeatScheduler
     }
     this.counts.failed++;
     const reason = describePlatformError(error);
-    const inRow = this.failures.fail(reason);
+    const inRow = this.failures.fail(reason, {
+      explained: error instanceof PlatformAuthError && error.tokenMissing,
+    });
     const now = Date.now();
     this.failingSince ??= now;
+    this.failingSinceMono ??= monotonicNow();
     this.lastFailure = reason;
     if (error instanceof PlatformAuthError) this.tokenRejectedSince ??= now;
     else this.tokenRejectedSince = undefined;

@@ -36,15 +36,27 @@ export interface HeartbeatBody {
 export interface HeartbeatHealthSnapshot {
   running: boolean;
   intervalMs: number;
-  /** When the platform last accepted a heartbeat; `undefined` before the first. */
+  /** When the platform last accepted a heartbeat (epoch ms, for display); `undefined` before the first. */
   lastAcceptedAt?: number;
+  /** How long ago that was, on the monotonic clock. */
+  lastAcceptedAgeMs?: number;
   consecutiveFailures: number;
-  /** First failure of the current streak. */
+  /** First failure of the current streak (epoch ms, for display). */
   failingSince?: number;
+  /** How long the current streak has lasted, on the monotonic clock. */
+  failingForMs?: number;
   /** Why the latest heartbeat failed (safe to show). */
   lastFailure?: string;
   /** Since when every heartbeat has been refused with 401 although the token file was re-read. */
   tokenRejectedSince?: number;
   wedgedSince?: number;
   wedgeReason?: string;
+  /** The platform's status of the workspace when heartbeats cannot change it (removed, paused…). */
+  inactiveStatus?: string;
+  /** Epoch ms when that status was first read. */
+  inactiveSince?: number;
+  /** Calls the platform refuses with 401 while heartbeats may pass (no live token). */
+  tokenRefusedFor?: string[];
+  /** Epoch ms of the first of those refusals. */
+  tokenRefusedForSince?: number;
 }

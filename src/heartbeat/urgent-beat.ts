@@ -1,3 +1,5 @@
+import { monotonicNow } from '../shared/clock.js';
+
 /** Shortest time between two beats sent out of turn. */
 export const URGENT_BEAT_MIN_GAP_MS = 1_000;
 
@@ -16,7 +18,7 @@ export class UrgentBeat {
   constructor(
     private readonly send: () => void,
     private readonly beatInFlight: () => boolean,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicNow,
   ) {}
 
   /** Beats sent out of turn so far. */

@@ -58,11 +58,12 @@ export class AuthRetryInterceptor implements OnModuleInit, OnApplicationShutdown
   private async retryWithFreshToken(error: unknown): Promise<AxiosResponse> {
     if (!isAxiosError(error) || error.response?.status !== 401 || !error.config) throw error;
     const config = error.config as RetriedConfig;
-    if (config.heartbeatAuthRetried) throw new PlatformAuthError(true);
-
     const sentToken = bearerToken(config.headers.get('Authorization'));
+    const missingTokenFile = sentToken === undefined ? this.auth.tokenFilePath : undefined;
+    if (config.heartbeatAuthRetried) throw new PlatformAuthError(true, missingTokenFile);
+
     const freshToken = await this.auth.refreshCache();
-    if (freshToken === sentToken) throw new PlatformAuthError(false);
+    if (freshToken === sentToken) throw new PlatformAuthError(false, missingTokenFile);
 
     this.retryCount++;
     this.logger.log(

@@ -23,6 +23,12 @@ export interface NodeHttpAdapterOptions {
    * documentation advises for such requests.
    */
   idempotent?: boolean;
+  /**
+   * Receives a 2xx answer's body piece by piece instead of buffering it (the answer's `data` is
+   * then empty). `maxContentLength` still bounds the bytes; a sink that throws fails the request
+   * with its error and closes the connection.
+   */
+  onBodyChunk?: (chunk: Buffer) => void;
 }
 
 /**
@@ -111,7 +117,13 @@ export const nodeHttpAdapter: AxiosAdapter = (config) =>
       });
       sent.on('response', (response) => {
         answered = true;
-        readBody(response, config, sent).then((data) => {
+        const sink = (config as NodeHttpAdapterOptions).onBodyChunk;
+        const status = response.statusCode ?? 0;
+        const streamed = sink !== undefined && status >= 200 && status < 300;
+        (streamed
+          ? streamBody(response, config, sent, sink)
+          : readBody(response, config, sent)
+        ).then((data) => {
           settle();
           const answer: AxiosResponse<string> = {
             data,
@@ -207,6 +219,48 @@ function readBody(
         chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'),
       ),
     );
+  });
+}
+
+/** Hands the body to `sink` as it arrives; resolves to '' once all of it was handed over. */
+function streamBody(
+  response: IncomingMessage,
+  config: InternalAxiosRequestConfig,
+  request: ClientRequest,
+  sink: (chunk: Buffer) => void,
+): Promise<string> {
+  const limit = config.maxContentLength ?? -1;
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    let failed = false;
+    const fail = (error: Error) => {
+      failed = true;
+      request.destroy();
+      reject(error);
+    };
+    response.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (limit > -1 && size > limit) {
+        return fail(
+          new AxiosError(
+            `maxContentLength size of ${limit} exceeded`,
+            AxiosError.ERR_BAD_RESPONSE,
+            config,
+            request,
+          ),
+        );
+      }
+      try {
+        sink(chunk);
+      } catch (error) {
+        fail(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+    response.on('error', (error) => reject(AxiosError.from(error, undefined, config, request)));
+    response.on('end', () => {
+      if (!failed) resolve('');
+    });
   });
 }
 

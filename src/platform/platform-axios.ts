@@ -1,4 +1,6 @@
-import { type AxiosInstance, type AxiosRequestConfig } from 'axios';
+import { HttpService } from '@nestjs/axios';
+import { type Provider } from '@nestjs/common';
+import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
 import { MAX_RESPONSE_BYTES } from './platform.constants.js';
 import { nodeHttpAdapter } from './node-http.adapter.js';
 
@@ -27,3 +29,15 @@ export function trimAxiosDefaults(instance: AxiosInstance): void {
   }
   defaults.headers = {};
 }
+
+/**
+ * The module's `HttpService`, made anew for every registration. `HttpModule.register(...)` in a
+ * static `@Module` decorator builds its axios instance once, when the class is declared, so every
+ * `HeartbeatModule` in a process (several workspaces in one host, tests) shared one instance with
+ * every registration's 401 interceptor on it: one workspace's request could be retried with
+ * another's token, towards another origin.
+ */
+export const platformHttpProvider: Provider = {
+  provide: HttpService,
+  useFactory: () => new HttpService(axios.create(PLATFORM_AXIOS_CONFIG)),
+};

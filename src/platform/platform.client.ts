@@ -9,8 +9,8 @@ import {
   isAxiosError,
   type Method,
 } from 'axios';
-import { performance } from 'node:perf_hooks';
 import { AuthService } from '../auth/auth.service.js';
+import { EndpointAuthState, type TokenGatedCall } from '../auth/endpoint-auth.state.js';
 import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { type PlatformEndpoint } from '../events/heartbeat-events.js';
 import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
@@ -19,6 +19,7 @@ import { type NodeHttpAdapterOptions } from './node-http.adapter.js';
 import { trimAxiosDefaults } from './platform-axios.js';
 import { describePlatformPath } from './platform-paths.js';
 import {
+  PlatformAuthError,
   PlatformClosedError,
   PlatformResponseError,
   PlatformTimeoutError,
@@ -35,6 +36,12 @@ export interface PlatformCallOptions {
    * the platform had closed while idle is resent once (see {@link NodeHttpAdapterOptions}).
    */
   idempotent?: boolean;
+}
+
+/** What {@link PlatformClient.getStreamed} adds to a call. */
+interface StreamedCallOptions {
+  onBodyChunk?: (chunk: Buffer) => void;
+  maxBytes?: number;
 }
 
 /**
@@ -55,6 +62,7 @@ export class PlatformClient implements BeforeApplicationShutdown {
     private readonly http: HttpService,
     private readonly auth: AuthService,
     private readonly events: HeartbeatEventBus,
+    private readonly endpointAuth: EndpointAuthState,
   ) {
     trimAxiosDefaults(http.axiosRef);
   }
@@ -64,7 +72,10 @@ export class PlatformClient implements BeforeApplicationShutdown {
     return !this.lifetime.signal.aborted;
   }
 
-  /** Aborted by `close()`: a long-lived request (the event stream) ends with it. */
+  /**
+   * Aborts when `close()` is called, ending long-lived requests too (the event stream); a fresh
+   * signal after each `open()`.
+   */
   get lifetimeSignal(): AbortSignal {
     return this.lifetime.signal;
   }
@@ -108,6 +119,23 @@ export class PlatformClient implements BeforeApplicationShutdown {
     await this.send(endpoint, 'POST', path, body, options);
   }
 
+  /**
+   * GETs an answer and hands its 2xx body to `sink` piece by piece as it arrives, never holding
+   * more than one piece; resolves once all of it was handed over. `maxBytes` bounds the body.
+   */
+  async getStreamed(
+    endpoint: PlatformEndpoint,
+    path: string,
+    sink: (chunk: Buffer) => void,
+    maxBytes: number,
+  ): Promise<void> {
+    await this.send(endpoint, 'GET', path, undefined, {
+      idempotent: true,
+      onBodyChunk: sink,
+      maxBytes,
+    });
+  }
+
   /** GETs and parses a JSON answer. */
   async getJson(
     endpoint: PlatformEndpoint,
@@ -130,7 +158,7 @@ export class PlatformClient implements BeforeApplicationShutdown {
     method: Method,
     path: string,
     data: unknown,
-    options: PlatformCallOptions,
+    options: PlatformCallOptions & StreamedCallOptions,
   ): Promise<AxiosResponse<string>> {
     const lifetime = this.lifetime.signal;
     if (lifetime.aborted) throw new PlatformClosedError();
@@ -152,13 +180,21 @@ export class PlatformClient implements BeforeApplicationShutdown {
         httpAgent: this.httpAgent,
         httpsAgent: this.httpsAgent,
         idempotent: options.idempotent,
+        ...(options.onBodyChunk && {
+          onBodyChunk: options.onBodyChunk,
+          maxContentLength: options.maxBytes,
+        }),
       };
       const response = await this.http.axiosRef.request<string>(request);
       status = response.status;
+      if (isTokenGated(endpoint)) this.endpointAuth.accepted(endpoint);
       return response;
     } catch (error) {
       if (isAxiosError(error)) status = error.response?.status ?? 0;
       if (lifetime.aborted) throw new PlatformClosedError();
+      if (error instanceof PlatformAuthError && isTokenGated(endpoint)) {
+        this.endpointAuth.refused(endpoint, error.tokenSent);
+      }
       if (isAxiosError(error) && error.code === AxiosError.ETIMEDOUT) {
         throw new PlatformTimeoutError(timeout);
       }
@@ -167,6 +203,10 @@ export class PlatformClient implements BeforeApplicationShutdown {
       this.events.measure(endpoint, performance.now() - startedAt, status);
     }
   }
+}
+
+function isTokenGated(endpoint: PlatformEndpoint): endpoint is TokenGatedCall & PlatformEndpoint {
+  return endpoint === 'delegations' || endpoint === 'notify';
 }
 
 function newHttpAgent(): HttpAgent {

@@ -1,4 +1,5 @@
 import { isAxiosError } from 'axios';
+import { forLog } from '../shared/log-text.js';
 import { MAX_RESPONSE_BYTES } from './platform.constants.js';
 
 /** A platform request the module gave up on for a reason of its own (not an HTTP answer). */
@@ -25,14 +26,45 @@ export class PlatformTimeoutError extends PlatformRequestError {
 /** The platform answered 401 and re-reading the token file gave no other token to try. */
 export class PlatformAuthError extends PlatformRequestError {
   override readonly name = 'PlatformAuthError';
-  constructor(afterRetry: boolean) {
+  /** The request went without a token because the token file holds none. */
+  readonly tokenMissing: boolean;
+
+  /**
+   * @param afterRetry The request had already been sent again with a re-read token.
+   * @param missingTokenFile The token file, when the request carried no token because that file
+   *   holds none (missing, empty or unusable: `AuthService` has said which, once).
+   */
+  constructor(afterRetry: boolean, missingTokenFile?: string) {
     super(
-      afterRetry
-        ? 'HTTP 401: the platform also rejected the token just re-read from the token file'
-        : 'HTTP 401: the platform rejects the workspace token and the token file has not changed',
+      missingTokenFile !== undefined
+        ? `HTTP 401: the platform requires a token and there is none in ${missingTokenFile}`
+        : afterRetry
+          ? 'HTTP 401: the platform also rejected the token just re-read from the token file'
+          : 'HTTP 401: the platform rejects the workspace token and the token file has not changed',
     );
+    this.tokenMissing = missingTokenFile !== undefined;
+  }
+
+  /** Whether the refused request carried a token at all. */
+  get tokenSent(): boolean {
+    return !this.tokenMissing;
   }
 }
+
+/**
+ * Error codes of a request that never reached the platform or got no answer from it: the
+ * platform (or the way to it) is down, whichever request notices first.
+ */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
 
 /** The platform answered 2xx with a body the module cannot use. */
 export class PlatformResponseError extends PlatformRequestError {
@@ -41,9 +73,14 @@ export class PlatformResponseError extends PlatformRequestError {
 
 /**
  * One line describing why a platform request failed, safe to log: status codes, error codes and
- * the module's own messages, never headers or bodies (which could carry the token).
+ * the module's own messages, never headers or bodies (which could carry the token). Any text that
+ * came from elsewhere (a socket error, an adapter's exception) is escaped and cut for a log line.
  */
 export function describePlatformError(error: unknown): string {
+  return forLog(describeRaw(error));
+}
+
+function describeRaw(error: unknown): string {
   if (error instanceof PlatformRequestError) return error.message;
   if (isAxiosError(error)) {
     const status = error.response?.status;
@@ -55,9 +92,13 @@ export function describePlatformError(error: unknown): string {
     if (error.message.includes('maxContentLength')) {
       return `answer larger than ${MAX_RESPONSE_BYTES} bytes, not read`;
     }
-    return error.code && !error.message.includes(error.code)
-      ? `${error.code}: ${error.message}`
-      : error.message;
+    const detail =
+      error.code && !error.message.includes(error.code)
+        ? `${error.code}: ${error.message}`
+        : error.message;
+    return error.code !== undefined && UNREACHABLE_CODES.has(error.code)
+      ? `platform unreachable (${detail})`
+      : detail;
   }
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -1,11 +1,11 @@
 import { type ClientRequest } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service.js';
 import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
 import { type HeartbeatConfig } from '../config/heartbeat-options.interface.js';
 import { PlatformClient } from '../platform/platform.client.js';
 import { workspacePath } from '../platform/platform-paths.js';
+import { monotonicNow } from '../shared/clock.js';
 import { FailureStreak } from '../shared/failure-streak.js';
 import { openEventStream } from './event-stream.connection.js';
 import { MAX_EVENT_CHARS, RECONNECT_BASE_MS, RECONNECT_MAX_MS } from './event-stream.constants.js';
@@ -103,7 +103,7 @@ export class EventStreamService {
   }
 
   /**
-   * Tells the stream the platform accepted a heartbeat sent at `sentAt` (`performance.now()`).
+   * Tells the stream the platform accepted a heartbeat sent at `sentAt` (`monotonicNow()`).
    * If the stream was already open then, that beat's `WORKSPACE_HEARTBEAT` must arrive on it.
    */
   beatAccepted(sentAt: number): void {
@@ -165,7 +165,7 @@ export class EventStreamService {
 
   /** Reads one open stream until it ends. */
   private read(request: ClientRequest, response: NodeJS.ReadableStream): Promise<void> {
-    const stream: OpenStream = { request, openedAt: performance.now() };
+    const stream: OpenStream = { request, openedAt: monotonicNow() };
     this.current = stream;
     this.counts.connects++;
     this.failures.succeed();
@@ -209,7 +209,7 @@ export class EventStreamService {
       case 'heartbeat':
         this.counts.heartbeatEvents++;
         this.backoff.reset();
-        this.lastHeartbeatEventAt = performance.now();
+        this.lastHeartbeatEventAt = monotonicNow();
         return;
       case 'other':
         return;

@@ -1,3 +1,5 @@
+import { monotonicNow } from './clock.js';
+
 /**
  * Runs a task with at most one run in flight and one queued: a request while it runs queues
  * one more run, and further requests until that run starts join it. A burst of requests (a
@@ -13,7 +15,7 @@ export class CoalescedRun {
   constructor(
     private readonly task: () => Promise<unknown>,
     private readonly onError: (error: unknown) => void,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicNow,
   ) {}
 
   /** Runs the task now, or once more after the run in flight. */
@@ -35,7 +37,7 @@ export class CoalescedRun {
     return this.started;
   }
 
-  /** When the last run started (`performance.now()`), `-Infinity` before the first. */
+  /** When the last run started (`monotonicNow()`), `-Infinity` before the first. */
   get lastStartedAt(): number {
     return this.lastStart;
   }

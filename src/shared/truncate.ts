@@ -10,3 +10,11 @@ export function truncate(text: string, max: number): string {
   }
   return text.slice(0, end);
 }
+
+/**
+ * Host text bound for the platform: cut to `max` code points, and NUL (which the platform's
+ * database refuses in text, failing the whole request) replaced by U+FFFD.
+ */
+export function boundText(text: string, max: number): string {
+  return truncate(text, max).replaceAll('\u0000', '\uFFFD');
+}

@@ -1,6 +1,7 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import { HeartbeatEventBus } from '../events/heartbeat-event-bus.js';
 import { HEARTBEAT_EVENTS } from '../events/heartbeat-events.js';
+import { forLog } from '../shared/log-text.js';
 
 /**
  * The process-wide "runtime is wedged" flag. Adapters mark it when the agent runtime stops
@@ -20,7 +21,7 @@ export class WedgeService {
   markWedged(reason: string): void {
     if (this.wedged) return;
     this.wedged = { reason: String(reason), since: Date.now() };
-    this.logger.warn(`Runtime marked wedged: ${this.wedged.reason}`);
+    this.logger.warn(`Runtime marked wedged: ${forLog(this.wedged.reason)}`);
     this.events?.emit(HEARTBEAT_EVENTS.wedgeSet, { reason: this.wedged.reason });
     this.changed();
   }
@@ -30,7 +31,7 @@ export class WedgeService {
     if (!this.wedged) return;
     const { reason, since } = this.wedged;
     this.wedged = undefined;
-    this.logger.log(`Runtime no longer wedged (was: ${reason})`);
+    this.logger.log(`Runtime no longer wedged (was: ${forLog(reason)})`);
     this.events?.emit(HEARTBEAT_EVENTS.wedgeCleared, { reason, wedgedForMs: Date.now() - since });
     this.changed();
   }

@@ -153,14 +153,10 @@ describe('HeartbeatModule against the real platform server', { skip: !target }, 
     );
   });
 
-  it(
-    'the wake names the results without quoting what the other agent wrote',
-    { todo: 'module defect: the self-message quotes the result row summary (hostile-input issue)' },
-    () => {
-      assert.ok(wake, 'runs after the delivery test');
-      assert.doesNotMatch(wake, /stub reply to|All 12 tests written/);
-    },
-  );
+  it('the wake names the results without quoting what the other agent wrote', () => {
+    assert.ok(wake, 'runs after the delivery test');
+    assert.doesNotMatch(wake, /stub reply to|All 12 tests written/);
+  });
 
   it('a failed delegation reaches the results file once, with its error', async () => {
     await startModule();
