@@ -105,6 +105,7 @@ describe('CoalescedRun', () => {
     );
     run.request();
     for (let i = 0; i < 100; i++) run.request();
+    await new Promise((resolve) => setImmediate(resolve));
     assert.equal(runs, 1);
     release();
     await new Promise((resolve) => setImmediate(resolve));
@@ -112,6 +113,27 @@ describe('CoalescedRun', () => {
     release();
     await run.settled();
     assert.equal(run.runs, 2);
+  });
+
+  it('runs again after a task that throws before returning a promise, and settles', async () => {
+    const errors: unknown[] = [];
+    const run = new CoalescedRun(
+      () => {
+        throw new Error('thrown at once');
+      },
+      (error) => errors.push(error),
+    );
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    run.request();
+    await nextTurn();
+    run.request();
+    await nextTurn();
+    assert.equal(run.runs, 2, 'the second request ran the task again');
+    assert.deepEqual(
+      errors.map((error) => (error as Error).message),
+      ['thrown at once', 'thrown at once'],
+    );
+    await run.settled();
   });
 });
 

@@ -53,7 +53,10 @@ export class CoalescedRun {
       this.started++;
       this.lastStart = this.now();
       try {
-        await this.task();
+        // Started from a microtask, never inline: a task that throws before returning its promise
+        // would otherwise end this loop (clearing `running`) before `request()` has stored it,
+        // leaving `running` set for good: no run would start again and `settled()` would spin.
+        await Promise.resolve().then(() => this.task());
       } catch (error) {
         this.onError(error);
       }
