@@ -27,6 +27,8 @@ const VARIABLES = [
   'CONFIGS_DIR',
   'DELEGATION_RESULTS_FILE',
   'SELF_MESSAGE_COOLDOWN_MS',
+  'HEARTBEAT_EVENT_STREAM',
+  'HEARTBEAT_RECONCILE_INTERVAL_MS',
 ];
 
 describe('heartbeatConfig (registerAs namespace)', () => {
@@ -74,6 +76,7 @@ describe('heartbeatConfig (registerAs namespace)', () => {
       WORKSPACE_ID: '00000008-0000-4000-8000-000000000008',
       HEARTBEAT_INTERVAL_MS: '15000',
       SELF_MESSAGE_COOLDOWN_MS: '',
+      HEARTBEAT_EVENT_STREAM: '0',
     });
     const config: ConfigType<typeof heartbeatConfig> = heartbeatConfig();
     assert.deepEqual(config, {
@@ -84,6 +87,8 @@ describe('heartbeatConfig (registerAs namespace)', () => {
       configsDir: '/configs',
       delegationResultsFile: '/tmp/delegation_results.jsonl',
       selfMessageCooldownMs: 60_000,
+      eventStream: false,
+      reconcileIntervalMs: 300_000,
     });
   });
 
