@@ -133,7 +133,12 @@ export class HeartbeatScheduler
 
   onModuleInit(): void {
     if (!this.schedulerRegistry) throw new Error(MISSING_SCHEDULE_MODULE);
-    this.stream.setListener({ checkDelegations: () => this.checks.request() });
+    // Not once stop() began: an event arriving while the stream closes must not start a check.
+    this.stream.setListener({
+      checkDelegations: () => {
+        if (this.isRunning) this.checks.request();
+      },
+    });
     this.wedge.onChange(() => {
       if (this.isRunning) this.urgentBeat.request();
     });
