@@ -22,6 +22,7 @@ import {
   type HeartbeatConfig,
   WedgeService,
 } from '../src/index.js';
+import { EndpointAuthState } from '../src/auth/endpoint-auth.state.js';
 import { HEARTBEAT_CONFIG } from '../src/config/heartbeat-config.constants.js';
 import { PlatformClient } from '../src/platform/platform.client.js';
 import { type Benchmark, goals, row, type Row } from './support/benchmark.js';
@@ -254,10 +255,12 @@ async function streamFleet(platform: RemotePlatform, size: number): Promise<Flee
         authHeaders: () => Promise.resolve({ Authorization: `Bearer ${token}` }),
         refreshCache: () => Promise.resolve(token),
       } as unknown as AuthService;
+      const streamConfig = { ...config, workspaceId, eventStream: true };
       const service = new EventStreamService(
-        { ...config, workspaceId, eventStream: true },
+        streamConfig,
         client,
         auth,
+        new EndpointAuthState(streamConfig),
       );
       service.start();
       services.push(service);

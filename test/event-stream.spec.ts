@@ -105,6 +105,21 @@ describe('event stream (push) against the platform simulator', () => {
     assert.equal(statuses.length <= 2, true, `one retry at most: ${statuses.join(',')}`);
   });
 
+  it('tells a stream refused for a revoked token once, with what to do, and shows it in health', async () => {
+    host = await startHost(platform, { eventStream: true, token: 'revoked-token' });
+    host.scheduler.start();
+    // Attempts follow the backoff (up to 1 s, then 2 s): a generous guard.
+    await until(() => stream().stats.authRejections >= 2, 'two refused attempts', 30_000);
+    assert.ok(platform.received('events').every((request) => request.status === 401));
+    assert.ok(host.scheduler.health.tokenRefusedFor?.includes('events'));
+    assert.equal(host.logs.matching('warn', 'AuthService.saveToken(').length, 1);
+    assert.equal(host.logs.matching('warn', 'Event stream failed').length, 0);
+
+    await host.auth.saveToken(platform.issueToken(WORKSPACE_ID));
+    await until(() => stream().isOpen, 'the stream open with the saved token', 30_000);
+    assert.equal(host.scheduler.health.tokenRefusedFor, undefined);
+  });
+
   it('lists every beat while the stream is refused, and only on reconnect or events while it is open', async () => {
     platform.fault('events', { status: 503 });
     host = await startHost(platform, { eventStream: true, intervalMs: 100 });

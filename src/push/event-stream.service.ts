@@ -1,6 +1,7 @@
 import { type ClientRequest } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service.js';
+import { EndpointAuthState } from '../auth/endpoint-auth.state.js';
 import { HEARTBEAT_CONFIG } from '../config/heartbeat-config.constants.js';
 import { type HeartbeatConfig } from '../config/heartbeat-options.interface.js';
 import { PlatformClient } from '../platform/platform.client.js';
@@ -65,6 +66,7 @@ export class EventStreamService {
     @Inject(HEARTBEAT_CONFIG) private readonly config: HeartbeatConfig,
     private readonly platform: PlatformClient,
     private readonly auth: AuthService,
+    private readonly endpointAuth: EndpointAuthState,
   ) {}
 
   /** Counters since the application started. */
@@ -137,13 +139,32 @@ export class EventStreamService {
   private async connectOnce(afterTokenRetry: boolean): Promise<boolean> {
     const sentHeaders = await this.auth.authHeaders();
     if (!this.running || !this.platform.isOpen) return false;
+    // One signal per connection, ended by the module's lifetime or by stop(), and unlinked from
+    // both once the connection is over. Not AbortSignal.any: on Node 20 every signal it makes
+    // stays referenced by its long-lived sources, so each reconnect would leave one behind.
+    const connection = new AbortController();
+    const abort = () => connection.abort();
+    const sources = [this.platform.lifetimeSignal, this.stopped.signal];
+    for (const source of sources) source.addEventListener('abort', abort, { once: true });
+    try {
+      return await this.connectWith(connection.signal, sentHeaders, afterTokenRetry);
+    } finally {
+      for (const source of sources) source.removeEventListener('abort', abort);
+    }
+  }
+
+  private async connectWith(
+    signal: AbortSignal,
+    sentHeaders: Record<string, string>,
+    afterTokenRetry: boolean,
+  ): Promise<boolean> {
     let opened;
     try {
       opened = await openEventStream({
         url: this.config.platformUrl + workspacePath(this.config.workspaceId, '/events/stream'),
         headers: sentHeaders,
         agent: this.platform.agentFor(this.config.platformUrl),
-        signal: AbortSignal.any([this.platform.lifetimeSignal, this.stopped.signal]),
+        signal,
         timeoutMs: this.config.requestTimeoutMs,
       });
     } catch (error) {
@@ -155,8 +176,13 @@ export class EventStreamService {
         const fresh = await this.auth.refreshCache();
         const sent = sentHeaders.Authorization?.slice('Bearer '.length);
         if (fresh !== sent && !afterTokenRetry) return true;
+        this.endpointAuth.refused('events', sent !== undefined);
       }
-      this.failures.fail(`GET /workspaces/<id>/events/stream: ${(error as Error).message}`);
+      // A 401 is told once, with what to do, by EndpointAuthState (or AuthService when no token
+      // is saved): each attempt's own line stays at debug level.
+      this.failures.fail(`GET /workspaces/<id>/events/stream: ${(error as Error).message}`, {
+        explained: status === 401,
+      });
       return false;
     }
     await this.read(opened.request, opened.response);
@@ -169,6 +195,7 @@ export class EventStreamService {
     this.current = stream;
     this.counts.connects++;
     this.failures.succeed();
+    this.endpointAuth.accepted('events');
     this.logger.log('Event stream open');
     const reader = new SseFrameReader(MAX_EVENT_CHARS, {
       onData: (data) => this.onEvent(data),
