@@ -10,6 +10,9 @@
  * at 5 000 entries is held against the one at 500 (a quadratic scan would make it 10×; the fixed
  * cost of a check only makes it smaller). The cost per added entry between 500 and 5 000 is what
  * one more listed entry costs, without the fixed part.
+ *
+ * At 50 entries (the platform's own listing limit) a check that finds nothing new is measured
+ * too: it is what almost every check costs in production, with no result to write.
  */
 import { workspacePath } from '../src/platform/platform-paths.js';
 import { type Benchmark, type Row, goals, row } from './support/benchmark.js';
@@ -25,13 +28,21 @@ import { RawHttpClient } from './support/raw-client.js';
 import { type RemotePlatform, withPlatform } from './support/remote-platform.js';
 
 const LISTING_SIZES = [50, 500, 5_000] as const;
+/** The real platform's listing limit: the size whose check with nothing new is measured too. */
+const PLATFORM_LISTING_SIZE = 50;
+
+/** One size's comparisons: checks that accept one result, and (at 50 entries) ones that find none. */
+interface ListingCosts {
+  accepting: Comparison;
+  idle?: Comparison;
+}
 
 export const delegationCheck: Benchmark = {
   name: 'delegation-check',
   title: 'Delegation check as the listing grows (all but one entry seen) vs GET + JSON.parse',
   async run({ quick, progress }) {
     const rounds = quick ? 3 : 5;
-    const bySize = new Map<number, Comparison>();
+    const bySize = new Map<number, ListingCosts>();
     for (const size of LISTING_SIZES) {
       // About the same time per round for every size, with a floor for the largest.
       const iterations = Math.max(quick ? 10 : 20, Math.round((quick ? 2_000 : 20_000) / size));
@@ -42,7 +53,7 @@ export const delegationCheck: Benchmark = {
       bySize.set(size, comparison);
     }
 
-    const cost = (size: number) => bySize.get(size)!;
+    const cost = (size: number) => bySize.get(size)!.accepting;
     const perEntry = (size: number) => cost(size).subject.cpuUs / size;
     const rows: Row[] = [];
     for (const size of LISTING_SIZES) {
@@ -54,6 +65,17 @@ export const delegationCheck: Benchmark = {
         }),
       );
     }
+    const idle = bySize.get(PLATFORM_LISTING_SIZE)!.idle!;
+    rows.push(
+      row(
+        `CPU per check finding nothing new, ${entries(PLATFORM_LISTING_SIZE)}`,
+        'µs',
+        idle.subject.cpuUs,
+        {
+          baseline: idle.baseline.cpuUs,
+        },
+      ),
+    );
     const added = (side: 'subject' | 'baseline') =>
       (cost(5_000)[side].cpuUs - cost(500)[side].cpuUs) / (5_000 - 500);
     rows.push(
@@ -69,9 +91,16 @@ export const delegationCheck: Benchmark = {
     return {
       rows,
       raw: Object.fromEntries(
-        [...bySize].map(([size, { rounds: all }]) => [
+        [...bySize].map(([size, costs]) => [
           size,
-          { module: all.subject.map(roundedCost), baseline: all.baseline.map(roundedCost) },
+          {
+            module: costs.accepting.rounds.subject.map(roundedCost),
+            baseline: costs.accepting.rounds.baseline.map(roundedCost),
+            ...(costs.idle && {
+              nothingNew: costs.idle.rounds.subject.map(roundedCost),
+              nothingNewBaseline: costs.idle.rounds.baseline.map(roundedCost),
+            }),
+          },
         ]),
       ),
     };
@@ -83,7 +112,7 @@ async function measureListing(
   size: number,
   iterations: number,
   rounds: number,
-): Promise<Comparison> {
+): Promise<ListingCosts> {
   const workspaceId = `00000000-0000-4000-8000-${String(size).padStart(12, '0')}`;
   await platform.call('addFinishedDelegations', workspaceId, size);
   const host = await startHost(platform, { workspaceId });
@@ -112,11 +141,23 @@ async function measureListing(
     const warmup = Math.max(5, Math.round(iterations / 2));
     await costOfEach(check, warmup, listOneMore);
     await costOfLoop(fetchAndParse, warmup);
-    return await interleaved(
+    const accepting = await interleaved(
       rounds,
       () => costOfEach(check, iterations, listOneMore),
       () => costOfLoop(fetchAndParse, iterations),
     );
+    if (size !== PLATFORM_LISTING_SIZE) return { accepting };
+    const checkFindingNothing = async (): Promise<void> => {
+      const results = await host.delegations.check();
+      if (results.length !== 0)
+        throw new Error(`a check accepted ${results.length} results, not 0`);
+    };
+    const idle = await interleaved(
+      rounds,
+      () => costOfLoop(checkFindingNothing, iterations),
+      () => costOfLoop(fetchAndParse, iterations),
+    );
+    return { accepting, idle };
   } finally {
     raw.close();
     await host.close();

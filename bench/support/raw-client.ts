@@ -21,12 +21,17 @@ export class RawHttpClient {
     this.origin = new URL(baseUrl);
   }
 
-  /** Sends one request and resolves to the answer once it is read. */
+  /**
+   * Sends one request and resolves to the answer once it is read. A request written to a kept-alive
+   * connection the server had just closed (its keep-alive timeout passing while another client
+   * was measured) is sent once more, as the module's adapter does.
+   */
   send(
     method: string,
     path: string,
     headers: OutgoingHttpHeaders,
     body?: string,
+    mayResend = true,
   ): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
       const outgoing = request(
@@ -48,7 +53,13 @@ export class RawHttpClient {
           response.on('error', reject);
         },
       );
-      outgoing.on('error', reject);
+      outgoing.on('error', (error: NodeJS.ErrnoException) => {
+        if (mayResend && outgoing.reusedSocket && error.code === 'ECONNRESET') {
+          this.send(method, path, headers, body, false).then(resolve, reject);
+        } else {
+          reject(error);
+        }
+      });
       outgoing.end(body);
     });
   }

@@ -20,9 +20,6 @@ export interface BoundedJsonCuts {
   skippedElements: number;
 }
 
-/** Longest number literal kept (no JSON number of the platform comes near it). */
-const MAX_NUMBER_CHARS = 64;
-
 type Container = unknown[] | Record<string, unknown>;
 
 /**
@@ -31,7 +28,9 @@ type Container = unknown[] | Record<string, unknown>;
  * so it never accumulates a value itself) and only the first `maxStringChars` of each are kept;
  * an element that would keep more than `maxElementChars` is dropped whole, and so is every
  * element past `maxElements`. A top-level value that is not an array is kept under the same
- * per-element limit. Throws a `SyntaxError`-like error from `write`/`end` on invalid JSON.
+ * per-element limit. A number literal is read up to `maxStringChars` characters too (a longer one
+ * counts as its first `maxStringChars`). Throws a `SyntaxError`-like error from `write`/`end` on
+ * invalid JSON.
  */
 export class BoundedJsonArrayParser {
   private readonly tokenizer: JsonTokenizer = new StreamJsonParser({ packValues: false });
@@ -42,8 +41,8 @@ export class BoundedJsonArrayParser {
   private isArray = false;
   private depth = 0;
   private kept = 0;
-  private pieces: string[] = [];
-  private pieceChars = 0;
+  /** The kept part of the string, key or number being read (V8 joins pieces without copying). */
+  private text = '';
   private textChars = 0;
   private elementChars = 0;
   private totalChars = 0;
@@ -99,20 +98,21 @@ export class BoundedJsonArrayParser {
       case 'startKey':
       case 'startString':
       case 'startNumber':
-        this.pieces = [];
-        this.pieceChars = 0;
+        this.text = '';
         this.textChars = 0;
         return;
       case 'stringChunk':
         return this.collect(token.value as string, this.limits.maxStringChars);
       case 'numberChunk':
-        return this.collect(token.value as string, MAX_NUMBER_CHARS);
+        // Read as far as a string is kept, so that a number's value depends on its literal, as
+        // with JSON.parse, in every text that could also be parsed whole.
+        return this.collect(token.value as string, this.limits.maxStringChars);
       case 'endKey':
         return this.setKey(this.takeText());
       case 'endString':
         return this.place(this.takeText());
       case 'endNumber':
-        return this.place(Number(this.pieces.join('')));
+        return this.place(Number(this.text));
       case 'nullValue':
       case 'trueValue':
       case 'falseValue':
@@ -137,15 +137,15 @@ export class BoundedJsonArrayParser {
 
   private collect(piece: string, max: number): void {
     this.textChars += piece.length;
-    if (this.pieceChars >= max) return;
-    const kept = piece.slice(0, max - this.pieceChars);
-    this.pieces.push(kept);
-    this.pieceChars += kept.length;
+    const room = max - this.text.length;
+    if (room <= 0) return;
+    this.text += piece.length <= room ? piece : piece.slice(0, room);
   }
 
   private takeText(): string {
-    const text = this.pieces.join('');
-    if (this.textChars <= this.pieceChars) return text;
+    const text = this.text;
+    this.text = '';
+    if (this.textChars <= text.length) return text;
     this.cuts.cutStrings++;
     return `${text}…[cut: ${this.textChars} characters in all]`;
   }
@@ -215,14 +215,19 @@ export class BoundedJsonArrayParser {
   private attach(value: unknown): void {
     const top = this.stack[this.stack.length - 1];
     if (Array.isArray(top.container)) top.container.push(value);
-    else if (top.key !== undefined) {
-      // A key such as "__proto__" becomes a plain property, as JSON.parse makes it.
+    else if (top.key === undefined) return;
+    else if (top.key in top.container) {
+      // "__proto__", "toString" (which a frozen Object.prototype would refuse to a store) or a
+      // repeated key: an own property all the same, as JSON.parse makes it.
       Object.defineProperty(top.container, top.key, {
         value,
         enumerable: true,
         writable: true,
         configurable: true,
       });
+    } else {
+      // A plain store: defining every property kept objects in slow (dictionary) mode.
+      top.container[top.key] = value;
     }
   }
 }

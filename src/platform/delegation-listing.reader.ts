@@ -2,7 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import { PlatformResponseError } from './platform.errors.js';
 import { describePlatformPath } from './platform-paths.js';
 import { PlatformClient } from './platform.client.js';
-import { BoundedJsonArrayParser, type BoundedJsonLimits } from './bounded-json-array.js';
+import { type BoundedJsonLimits } from './bounded-json-array.js';
+import {
+  type BoundedJsonOutcome,
+  BoundedJsonParser,
+  type BoundedJsonPath,
+} from './bounded-json.parser.js';
 
 /**
  * How much of a delegation listing is kept. The platform lists at most 50 rows whose fields are
@@ -29,14 +34,17 @@ export interface ListingCutStats {
 }
 
 /**
- * Reads the delegation listing with a streaming JSON parser, so memory stays bounded whatever the
- * platform answers: oversized fields are cut (and marked), oversized rows are skipped, the rest of
- * the listing is kept. What was cut is counted and logged when it changes, not on every check.
+ * Reads the delegation listing with memory bounded whatever the platform answers: oversized
+ * fields are cut (and marked), oversized rows are skipped, the rest of the listing is kept. A
+ * listing too short for any of that to apply (every listing the platform sends about normal
+ * delegations) is parsed whole, a longer one as a token stream. What was cut is counted and
+ * logged when it changes, not on every check.
  */
 @Injectable()
 export class DelegationListingReader {
   private readonly logger = new Logger(DelegationListingReader.name);
   private readonly totals: ListingCutStats = { fieldsCut: 0, rowsSkipped: 0 };
+  private readonly byPath: Record<BoundedJsonPath, number> = { whole: 0, streamed: 0 };
   private lastCutReport = '';
 
   constructor(private readonly platform: PlatformClient) {}
@@ -46,12 +54,17 @@ export class DelegationListingReader {
     return { ...this.totals };
   }
 
+  /** Listings read so far, by how they were parsed. */
+  get reads(): Readonly<Record<BoundedJsonPath, number>> {
+    return { ...this.byPath };
+  }
+
   /**
    * GETs `path` and returns the parsed answer (normally an array), bounded as described.
    * @throws what {@link PlatformClient} throws, or {@link PlatformResponseError} for invalid JSON.
    */
   async read(path: string): Promise<unknown> {
-    const parser = new BoundedJsonArrayParser(LISTING_LIMITS);
+    const parser = new BoundedJsonParser(LISTING_LIMITS);
     const malformed = () =>
       new PlatformResponseError(`GET ${describePlatformPath(path)} answered malformed JSON`);
     const write = (chunk: Buffer) => {
@@ -62,12 +75,13 @@ export class DelegationListingReader {
       }
     };
     await this.platform.getStreamed('delegations', path, write, MAX_LISTING_BYTES);
-    let parsed: ReturnType<BoundedJsonArrayParser['end']>;
+    let parsed: BoundedJsonOutcome;
     try {
       parsed = parser.end();
     } catch {
       throw malformed();
     }
+    this.byPath[parsed.path]++;
     const { cutStrings, skippedElements } = parsed.cuts;
     this.totals.fieldsCut += cutStrings;
     this.totals.rowsSkipped += skippedElements;
