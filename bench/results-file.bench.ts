@@ -7,6 +7,9 @@
  * cap of remembered ids. The baseline is reading the whole file once (`readFile`), what a
  * naive forward scan would cost at least.
  *
+ * A wake due across a kill: the start-up on the same file with 1 000 results after the announced
+ * mark (`<file>.wake`), which `open()` reads forward, against the start-up with none.
+ *
  * Per delivered result: one `append()` of one record, made whole and flushed with fdatasync
  * before it counts as delivered, against an append of the same line without a flush
  * (`FileHandle.appendFile`), in alternating rounds.
@@ -52,8 +55,9 @@ async function writeLines(path: string, timestampOf: (i: number) => number): Pro
   }
 }
 
-/** The ledger warns about what the bench does on purpose (a file it reads anew). */
+/** The ledger warns and logs about what the bench does on purpose (a file it reads anew, owed wakes). */
 class QuietLogger extends Logger {
+  override log(): void {}
   override warn(): void {}
 }
 const quietLogger = new QuietLogger('bench');
@@ -101,6 +105,26 @@ export const resultsFile: Benchmark = {
         raw[label] = { bytes, ...cost, readWholeFileMs: readMs };
         await rm(`${path}.lock`, { recursive: true, force: true });
       }
+
+      // A wake due across a kill: 1 000 results after the announced mark (`<file>.wake`) are read
+      // forward at start; the baseline is the same start-up with nothing owed.
+      progress('start-up with 1 000 results written but never announced');
+      const writer = new ResultsLedger(path, quietLogger);
+      await writer.open();
+      const owedRecords = Array.from({ length: 1_000 }, (_, k) => record(LINES + k, now));
+      if ((await writer.append(owedRecords)).written.length !== owedRecords.length) {
+        throw new Error('the owed records could not be appended');
+      }
+      await writer.abandon(1_000);
+      const owed = await startUp(path);
+      const nothingOwed = (raw['all recent (worst case)'] as { ms: number }).ms;
+      rows.push(
+        row('start-up, 1M recent lines + 1 000 never announced', 'ms', owed.ms, {
+          baseline: nothingOwed,
+        }),
+      );
+      raw.owed = owed;
+      await rm(`${path}.lock`, { recursive: true, force: true });
 
       await writeFile(path, '');
       const ledger = new ResultsLedger(path, quietLogger);

@@ -5,6 +5,7 @@ import {
   MAX_RESULTS_LISTED,
   notifyText,
   selfMessageBody,
+  selfMessageId,
   selfMessageText,
 } from '../src/delegation/delegation.messages.js';
 import { type DelegationResult } from '../src/delegation/delegation.types.js';
@@ -146,11 +147,21 @@ describe('delegation messages', () => {
     );
   });
 
-  it('builds the JSON-RPC self-message body', () => {
-    assert.deepEqual(selfMessageBody('hi'), {
+  it('builds the JSON-RPC self-message body with the given messageId', () => {
+    assert.deepEqual(selfMessageBody('hi', 'm-1'), {
       method: 'message/send',
-      params: { message: { role: 'user', parts: [{ type: 'text', text: 'hi' }] } },
+      params: {
+        message: { role: 'user', messageId: 'm-1', parts: [{ type: 'text', text: 'hi' }] },
+      },
     });
+  });
+
+  it('derives the same UUID-shaped messageId for the same announced results, another for others', () => {
+    const id = selfMessageId('ws', 120, 'd-1');
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(selfMessageId('ws', 120, 'd-1'), id);
+    assert.notEqual(selfMessageId('ws', 240, 'd-2'), id);
+    assert.notEqual(selfMessageId('other', 120, 'd-1'), id);
   });
 
   it('formats the notification with a bounded preview', () => {

@@ -21,6 +21,7 @@ describe('resolveHeartbeatConfig', () => {
       configsDir: '/configs',
       delegationResultsFile: '/tmp/delegation_results.jsonl',
       selfMessageCooldownMs: 60_000,
+      selfMessageBudgetProbeMs: 600_000,
       selfMessageTimeoutMs: 120_000,
       maxSeenDelegationIds: 200,
       resultRowWaitMs: 60_000,

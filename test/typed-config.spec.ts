@@ -29,6 +29,7 @@ const VARIABLES = [
   'SELF_MESSAGE_COOLDOWN_MS',
   'HEARTBEAT_EVENT_STREAM',
   'HEARTBEAT_RECONCILE_INTERVAL_MS',
+  'SELF_MESSAGE_BUDGET_PROBE_MS',
 ];
 
 describe('heartbeatConfig (registerAs namespace)', () => {
@@ -89,6 +90,7 @@ describe('heartbeatConfig (registerAs namespace)', () => {
       selfMessageCooldownMs: 60_000,
       eventStream: false,
       reconcileIntervalMs: 300_000,
+      selfMessageBudgetProbeMs: 600_000,
     });
   });
 

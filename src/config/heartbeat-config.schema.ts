@@ -96,6 +96,7 @@ export const heartbeatEnvSchema = z.object({
   selfMessageCooldownMs: integerAtLeast(0).default(60_000),
   eventStream: flagOrText.default(true),
   reconcileIntervalMs: integerAtLeast(1).default(300_000),
+  selfMessageBudgetProbeMs: integerAtLeast(1).default(600_000),
 });
 
 /** Every validated module option: those of {@link heartbeatEnvSchema} and the code-only ones. */
@@ -120,6 +121,7 @@ const HEARTBEAT_ENV_VARIABLES: Readonly<Record<EnvOption, string>> = {
   selfMessageCooldownMs: 'SELF_MESSAGE_COOLDOWN_MS',
   eventStream: 'HEARTBEAT_EVENT_STREAM',
   reconcileIntervalMs: 'HEARTBEAT_RECONCILE_INTERVAL_MS',
+  selfMessageBudgetProbeMs: 'SELF_MESSAGE_BUDGET_PROBE_MS',
 };
 
 /**

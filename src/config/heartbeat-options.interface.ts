@@ -41,6 +41,13 @@ export interface HeartbeatModuleOptions {
    */
   selfMessageCooldownMs?: number;
   /**
+   * While the platform refuses self-messages because the workspace's monthly budget is spent
+   * (402), how often one is tried again to learn whether the budget allows it now. Results keep
+   * waiting in the results file meanwhile. Env: `SELF_MESSAGE_BUDGET_PROBE_MS`.
+   * @default 600000
+   */
+  selfMessageBudgetProbeMs?: number;
+  /**
    * Milliseconds a self-message may take (the agent runs while it is open).
    * @default 120000
    */
@@ -97,6 +104,7 @@ export interface HeartbeatConfig {
   configsDir: string;
   delegationResultsFile: string;
   selfMessageCooldownMs: number;
+  selfMessageBudgetProbeMs: number;
   selfMessageTimeoutMs: number;
   maxSeenDelegationIds: number;
   resultRowWaitMs: number;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { truncate } from '../shared/truncate.js';
 import { type DelegationResult } from './delegation.types.js';
 
@@ -44,12 +45,28 @@ export function selfMessageText(
   );
 }
 
-/** The JSON-RPC body of the self-message. */
-export function selfMessageBody(text: string): unknown {
+/**
+ * The JSON-RPC body of the self-message. The platform keeps a `messageId` it is given and uses
+ * it as the idempotency key of its queue for a busy agent (see {@link selfMessageId}).
+ */
+export function selfMessageBody(text: string, messageId: string): unknown {
   return {
     method: 'message/send',
-    params: { message: { role: 'user', parts: [{ type: 'text', text }] } },
+    params: { message: { role: 'user', messageId, parts: [{ type: 'text', text }] } },
   };
+}
+
+/**
+ * A `messageId` that is the same whenever the same results are announced again (by this
+ * process after a failure, or by the next one after a kill before the wake was recorded): while
+ * the first message waits in the platform's queue for a busy agent, the platform does not queue
+ * a second one with the same id. UUID-shaped, as the platform's own ids.
+ */
+export function selfMessageId(workspaceId: string, throughOffset: number, throughId = ''): string {
+  const hex = createHash('sha256')
+    .update(`${workspaceId}\n${throughOffset}\n${throughId}`)
+    .digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** The canvas notification for one result. */

@@ -16,13 +16,14 @@ import { forLog } from '../shared/log-text.js';
 import { SharedFailureCauses } from '../shared/shared-failure-causes.js';
 import { DelegationRowMerger, type MergedListing } from './delegation-rows.merger.js';
 import { notifyText } from './delegation.messages.js';
-import { type DelegationResult, type DelegationStats } from './delegation.types.js';
+import { type DelegationResult, type DelegationStats, type WakePause } from './delegation.types.js';
 import { DelegationWake } from './delegation.wake.js';
 import { ResultsFileBusyError } from './results-file.lock.js';
 import {
   ResultsFileAbandonedError,
   ResultsFileRefusedError,
   ResultsLedger,
+  type WrittenRecord,
 } from './results-file.ledger.js';
 import { SeenDelegationIds } from './seen-delegation-ids.js';
 
@@ -66,6 +67,8 @@ export class DelegationService implements BeforeApplicationShutdown {
   private shutDown = false;
   private abandoning: Promise<void> = Promise.resolve();
   private tornTailsOfOldLedgers = 0;
+  /** Whether the results a previous process left unannounced were handed to the wake. */
+  private owedTaken = false;
 
   constructor(
     @Inject(HEARTBEAT_CONFIG) private readonly config: HeartbeatConfig,
@@ -89,7 +92,12 @@ export class DelegationService implements BeforeApplicationShutdown {
       ...this.counts,
       tornTailsRepaired: this.tornTailsOfOldLedgers + this.ledger.tornTailsRepaired,
       selfMessagesSent: wake.sent,
+      selfMessagesQueued: wake.queued,
       selfMessageFailures: wake.failed,
+      selfMessagesRefusedForBudget: wake.budgetRefused,
+      selfMessagesUnconfirmed: wake.unconfirmed,
+      retryAfterClamped: wake.retryAfterClamped,
+      wakeStateWriteFailures: wake.stateWriteFailures,
     };
   }
 
@@ -101,6 +109,11 @@ export class DelegationService implements BeforeApplicationShutdown {
   /** Results on disk whose self-message has not been delivered yet. */
   get pendingWake(): number {
     return this.wake.pending;
+  }
+
+  /** Why self-messages are paused (the workspace's budget is spent), while they are. */
+  get wakePause(): WakePause | undefined {
+    return this.wake.paused;
   }
 
   /**
@@ -143,7 +156,8 @@ export class DelegationService implements BeforeApplicationShutdown {
       return [];
     }
 
-    const delivered = await this.append(merged.ready);
+    const written = await this.append(merged.ready);
+    const delivered = written.map((record) => record.result);
     if (delivered.length === 0) return [];
     this.counts.accepted += delivered.length;
     this.logger.log(
@@ -152,7 +166,7 @@ export class DelegationService implements BeforeApplicationShutdown {
     for (const result of delivered) {
       this.events.emit(HEARTBEAT_EVENTS.delegationAccepted, { result });
     }
-    this.wake.add(delivered);
+    this.wake.add(written);
     this.wake.wakeIfDue();
     for (const result of delivered) await this.notify(result);
     return delivered;
@@ -165,6 +179,9 @@ export class DelegationService implements BeforeApplicationShutdown {
       await this.onFile((ledger) => ledger.open());
       this.waitingForFile.succeed();
       this.writing.succeed();
+      // Only the first open speaks for a previous process; later ones find what this one wrote.
+      if (!this.owedTaken && this.ledger.owed) this.wake.addOwed(this.ledger.owed);
+      this.owedTaken = true;
       return true;
     } catch (error) {
       if (error instanceof ResultsFileAbandonedError) return false;
@@ -182,7 +199,7 @@ export class DelegationService implements BeforeApplicationShutdown {
     }
   }
 
-  private async append(results: readonly DelegationResult[]): Promise<DelegationResult[]> {
+  private async append(results: readonly DelegationResult[]): Promise<WrittenRecord[]> {
     let outcome;
     try {
       outcome = await this.onFile((ledger) => ledger.append(results));
@@ -190,7 +207,7 @@ export class DelegationService implements BeforeApplicationShutdown {
       if (!(error instanceof ResultsFileAbandonedError)) throw error;
       return [];
     }
-    const written = outcome.written.map((record) => record.result);
+    const written = outcome.written;
     if (outcome.error === undefined) this.writing.succeed();
     else if (!(outcome.error instanceof ResultsFileAbandonedError)) {
       this.counts.appendFailures++;

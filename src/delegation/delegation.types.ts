@@ -33,10 +33,47 @@ export interface DelegationStats {
   resultsFileBusy: number;
   /** Torn records (a write cut short by a kill or a full disk) cut off the file's end. */
   tornTailsRepaired: number;
-  /** Self-messages the platform accepted. */
+  /** Self-messages the platform accepted (200, or 202 when it queued them). */
   selfMessagesSent: number;
+  /** Of those, the ones the platform queued for a busy agent (202 `{"queued":true}`). */
+  selfMessagesQueued: number;
   /** Self-messages that failed; their results stay pending for the next one. */
   selfMessageFailures: number;
+  /** Self-messages refused because the workspace's monthly budget is spent (402). */
+  selfMessagesRefusedForBudget: number;
+  /** Self-messages without an answer in time, counted as delivered and not sent again. */
+  selfMessagesUnconfirmed: number;
+  /** `Retry-After` values longer than the 10 minutes honoured at most, cut to that. */
+  retryAfterClamped: number;
+  /** Announced marks that could not be stored beside the results file. */
+  wakeStateWriteFailures: number;
   /** Notifications the platform did not accept (not retried: the result is on disk). */
   notifyFailures: number;
+}
+
+/** Counters of the self-messages since start. */
+export interface WakeStats {
+  /** Accepted by the platform (200 or 202). */
+  sent: number;
+  /** Of those, queued by the platform for a busy agent (202). */
+  queued: number;
+  /** Failed; their results stay pending. */
+  failed: number;
+  /** Refused with 402 (budget spent); their results stay pending. */
+  budgetRefused: number;
+  /** Timed out; taken as delivered (the platform keeps forwarding), not sent again. */
+  unconfirmed: number;
+  /** `Retry-After` values above the cap, cut to it. */
+  retryAfterClamped: number;
+  /** Announced marks that could not be stored (the next process may announce those again). */
+  stateWriteFailures: number;
+}
+
+/** Why self-messages are not being sent, while they are not. */
+export interface WakePause {
+  reason: 'budget-exceeded';
+  /** Epoch ms when the first refusal arrived. */
+  since: number;
+  /** Results waiting for the wake. */
+  pendingResults: number;
 }

@@ -1,2 +1,7 @@
 export { DelegationService } from './delegation.service.js';
-export type { DelegationResult, DelegationStats, DelegationStatus } from './delegation.types.js';
+export type {
+  DelegationResult,
+  DelegationStats,
+  DelegationStatus,
+  WakePause,
+} from './delegation.types.js';

@@ -1,16 +1,27 @@
 import { constants } from 'node:fs';
-import { type FileHandle, lstat, open } from 'node:fs/promises';
+import { type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Logger } from '@nestjs/common';
 import { type DelegationResult } from './delegation.types.js';
+import {
+  PRIVATE_MODE,
+  ResultsFileRefusedError,
+  exists,
+  openRefusingLinks,
+  syncDirectory,
+  writeFully,
+} from './results-file.io.js';
 import { lockResultsFile } from './results-file.lock.js';
-import { MAX_REMEMBERED_IDS, readFully, scanDeliveredIds } from './results-file.scan.js';
+import {
+  MAX_REMEMBERED_IDS,
+  lineStartBefore,
+  readFully,
+  scanDeliveredIds,
+} from './results-file.scan.js';
+import { type OwedResults, readWakeState, writeWakeState } from './results-file.wake-state.js';
 import { SeenDelegationIds } from './seen-delegation-ids.js';
 
-/** The results file cannot be used as it is (a symlink, not a regular file, …). */
-export class ResultsFileRefusedError extends Error {
-  override readonly name = 'ResultsFileRefusedError';
-}
+export { ResultsFileRefusedError } from './results-file.io.js';
 
 /** The ledger was closed while an operation on the file had not returned. */
 export class ResultsFileAbandonedError extends Error {
@@ -32,10 +43,8 @@ export interface AppendOutcome {
 }
 
 const NEWLINE = 0x0a;
-const TAIL_CHUNK_BYTES = 64 * 1024;
 /** A tail longer than any record this module writes is torn whatever it holds. */
 const MAX_TAIL_BYTES = 16 * 1024 * 1024;
-const PRIVATE_MODE = 0o600;
 const WRITE_FLAGS =
   constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
@@ -59,6 +68,7 @@ export class ResultsLedger {
   private readonly abandonment = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
   private tornTails = 0;
+  private owedWakes: OwedResults | undefined;
 
   constructor(
     private readonly path: string,
@@ -73,6 +83,14 @@ export class ResultsLedger {
   /** Torn tails found and cut off since start. */
   get tornTailsRepaired(): number {
     return this.tornTails;
+  }
+
+  /**
+   * Results whole in the file that no accepted self-message announced (a process killed between
+   * the write and the wake), as read by the last {@link open}; see `results-file.wake-state.ts`.
+   */
+  get owed(): OwedResults | undefined {
+    return this.owedWakes;
   }
 
   /** Whether the file holds the result of this delegation. */
@@ -117,8 +135,32 @@ export class ResultsLedger {
           `${this.path}: ${scan.unreadableLines} line(s) are not result records; they are left as they are`,
         );
       }
+      await this.readOwedWakes(file);
     });
     this.scanned = true;
+  }
+
+  private async readOwedWakes(file: OpenFile): Promise<void> {
+    const state = await this.guard(readWakeState(this.path, file.reader, file.end));
+    if (state.problem !== undefined) this.logger.warn(`${this.path}: ${state.problem}`);
+    if (state.rewrite !== undefined) {
+      try {
+        await this.guard(writeWakeState(this.path, state.rewrite));
+      } catch (error) {
+        if (error instanceof ResultsFileAbandonedError) throw error;
+        // Delivery does not depend on the mark; without it, only a wake cut short by a kill
+        // is not sent again by the next process.
+        this.logger.warn(
+          `${this.path}: could not store the announced mark beside it (${describe(error)}); results are still delivered`,
+        );
+      }
+    }
+    if (state.owed.total > 0) {
+      this.logger.log(
+        `${this.path}: ${state.owed.total} result(s) were written but never announced to the agent (the last process stopped before its self-message was accepted); they are announced now`,
+      );
+    }
+    this.owedWakes = state.owed;
   }
 
   /**
@@ -307,61 +349,6 @@ interface OpenFile {
   reader: FileHandle;
   /** Where the file ends now. */
   end: number;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
-}
-
-async function openRefusingLinks(path: string, flags: number, mode?: number): Promise<FileHandle> {
-  try {
-    return await open(path, flags, mode);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
-      throw new ResultsFileRefusedError(
-        `${path} is a symbolic link; results are never written through one (point DELEGATION_RESULTS_FILE at a regular file)`,
-      );
-    }
-    throw error;
-  }
-}
-
-/** Makes a new file's directory entry durable, so that a power loss does not unlink it. */
-async function syncDirectory(path: string): Promise<void> {
-  const directory = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
-  }
-}
-
-async function writeFully(file: FileHandle, bytes: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) {
-    const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset);
-    offset += bytesWritten;
-  }
-}
-
-/** Offset just after the last newline before `end`, or 0. */
-async function lineStartBefore(file: FileHandle, end: number): Promise<number> {
-  let position = end;
-  while (position > 0) {
-    const length = Math.min(TAIL_CHUNK_BYTES, position);
-    position -= length;
-    const chunk = Buffer.alloc(length);
-    await readFully(file, chunk, position);
-    const newline = chunk.lastIndexOf(NEWLINE);
-    if (newline >= 0) return position + newline + 1;
-  }
-  return 0;
 }
 
 async function wholeRecordId(

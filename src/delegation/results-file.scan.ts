@@ -14,6 +14,7 @@ export const LISTABLE_FOR_SECONDS = 8 * 24 * 3600;
 export const MAX_REMEMBERED_IDS = 100_000;
 
 const CHUNK_BYTES = 1024 * 1024;
+const TAIL_CHUNK_BYTES = 64 * 1024;
 /** Longer than any record this module writes (the listing it comes from is capped lower). */
 const MAX_LINE_BYTES = 16 * 1024 * 1024;
 const NEWLINE = 0x0a;
@@ -115,4 +116,18 @@ export async function readFully(file: FileHandle, buffer: Buffer, position: numb
       throw new Error(`the results file ended early at byte ${position + offset}`);
     offset += bytesRead;
   }
+}
+
+/** Offset just after the last newline before `end`, or 0. */
+export async function lineStartBefore(file: FileHandle, end: number): Promise<number> {
+  let position = end;
+  while (position > 0) {
+    const length = Math.min(TAIL_CHUNK_BYTES, position);
+    position -= length;
+    const chunk = Buffer.alloc(length);
+    await readFully(file, chunk, position);
+    const newline = chunk.lastIndexOf(NEWLINE);
+    if (newline >= 0) return position + newline + 1;
+  }
+  return 0;
 }

@@ -15,6 +15,9 @@ export const HEARTBEAT_EVENTS = {
   delegationRefused: 'heartbeat.delegation.refused',
   selfMessageSent: 'heartbeat.self-message.sent',
   selfMessageFailed: 'heartbeat.self-message.failed',
+  selfMessageUnconfirmed: 'heartbeat.self-message.unconfirmed',
+  selfMessagesPaused: 'heartbeat.self-message.paused',
+  selfMessagesResumed: 'heartbeat.self-message.resumed',
   workspaceStatus: 'heartbeat.workspace.status',
 } as const;
 
@@ -77,6 +80,37 @@ export interface SelfMessageSentEvent extends HeartbeatEventBase {
   results: number;
   /** The results it announced. */
   delegationIds: string[];
+  /** The platform answered 202: it queued the message until the (busy) agent is free. */
+  queued: boolean;
+}
+
+/**
+ * The self-message got no answer within `selfMessageTimeoutMs`. The platform keeps forwarding
+ * it, so its results count as announced and are not sent again.
+ */
+export interface SelfMessageUnconfirmedEvent extends HeartbeatEventBase {
+  results: number;
+  delegationIds: string[];
+}
+
+/**
+ * The platform refused a self-message because the workspace's monthly budget is spent (402):
+ * no self-message goes until a probe (one per `selfMessageBudgetProbeMs`) is accepted. Emitted
+ * once per pause.
+ */
+export interface SelfMessagesPausedEvent extends HeartbeatEventBase {
+  reason: 'budget-exceeded';
+  /** Results waiting for the wake. */
+  pendingResults: number;
+  /** The results the refused message named. */
+  delegationIds: string[];
+}
+
+/** A self-message was accepted after a pause. */
+export interface SelfMessagesResumedEvent extends HeartbeatEventBase {
+  pausedForMs: number;
+  /** Results the accepted message announced. */
+  results: number;
 }
 
 /** The self-message failed; its results stay pending. */
@@ -109,6 +143,9 @@ export interface HeartbeatEventMap {
   'heartbeat.delegation.refused': DelegationRefusedEvent;
   'heartbeat.self-message.sent': SelfMessageSentEvent;
   'heartbeat.self-message.failed': SelfMessageFailedEvent;
+  'heartbeat.self-message.unconfirmed': SelfMessageUnconfirmedEvent;
+  'heartbeat.self-message.paused': SelfMessagesPausedEvent;
+  'heartbeat.self-message.resumed': SelfMessagesResumedEvent;
   'heartbeat.workspace.status': WorkspaceStatusEvent;
 }
 

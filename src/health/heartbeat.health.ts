@@ -38,7 +38,10 @@ interface Problem {
  * the first, while the failing first beats are younger than two intervals). Otherwise `down`
  * with `reason` ({@link HeartbeatDownReason}), `message` and `since`. Every result carries
  * `lastAcceptedAt` (ISO 8601, once a beat was accepted) and `consecutiveFailures`, plus
- * `lastFailure` while failing.
+ * `lastFailure` while failing, `tokenRefusedFor` while calls other than the heartbeat are
+ * refused for want of a live token, and `selfMessagesPaused` (`'budget-exceeded'`, with
+ * `selfMessagesPausedSince` and `resultsAwaitingWake`) while the platform refuses to wake the
+ * agent because the workspace's monthly budget is spent.
  */
 @Injectable()
 export class HeartbeatHealthIndicator {
@@ -66,6 +69,12 @@ export class HeartbeatHealthIndicator {
       ...(snapshot.tokenRefusedFor !== undefined && {
         tokenRefusedFor: snapshot.tokenRefusedFor,
         tokenRefusedSince: isoTime(snapshot.tokenRefusedForSince!),
+      }),
+      // Heartbeats pass while the platform refuses to wake the agent: results wait in the file.
+      ...(snapshot.wakePause !== undefined && {
+        selfMessagesPaused: snapshot.wakePause.reason,
+        selfMessagesPausedSince: isoTime(snapshot.wakePause.since),
+        resultsAwaitingWake: snapshot.wakePause.pendingResults,
       }),
     };
     const problem = findProblem(snapshot);

@@ -237,6 +237,7 @@ export class HeartbeatScheduler
       inactiveSince: workspace.inactive ? workspace.since : undefined,
       tokenRefusedFor: refused?.calls,
       tokenRefusedForSince: refused?.since,
+      wakePause: this.delegations.wakePause,
     };
   }
 

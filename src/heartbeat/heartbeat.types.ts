@@ -59,4 +59,6 @@ export interface HeartbeatHealthSnapshot {
   tokenRefusedFor?: string[];
   /** Epoch ms of the first of those refusals. */
   tokenRefusedForSince?: number;
+  /** Why self-messages are paused (the workspace's budget is spent), while they are. */
+  wakePause?: { reason: string; since: number; pendingResults: number };
 }

@@ -109,14 +109,14 @@ export class PlatformClient implements BeforeApplicationShutdown {
     this.httpsAgent.destroy();
   }
 
-  /** POSTs a JSON body; resolves when the platform answered 2xx. */
+  /** POSTs a JSON body; resolves to the 2xx status the platform answered. */
   async post(
     endpoint: PlatformEndpoint,
     path: string,
     body: unknown,
     options: PlatformCallOptions = {},
-  ): Promise<void> {
-    await this.send(endpoint, 'POST', path, body, options);
+  ): Promise<number> {
+    return (await this.send(endpoint, 'POST', path, body, options)).status;
   }
 
   /**

@@ -27,6 +27,7 @@ export interface A2aAnswer {
 }
 
 interface QueuedItem {
+  readonly id: string;
   readonly callerId: string;
   readonly body: JsonObject;
 }
@@ -213,11 +214,19 @@ export class PlatformA2a {
       );
     }
     const queue = this.queues.get(record.info.id) ?? [];
-    queue.push({ callerId, body });
+    // The message's messageId is the queue's idempotency key, as on the real server: a request
+    // with the id of one still queued is not queued again and gets that entry's id.
+    const key = messageIdOf(body);
+    let item =
+      key === undefined ? undefined : queue.find((queued) => messageIdOf(queued.body) === key);
+    if (!item) {
+      item = { id: newId(), callerId, body };
+      queue.push(item);
+    }
     this.queues.set(record.info.id, queue);
     const answer = {
       queued: true,
-      queue_id: newId(),
+      queue_id: item.id,
       queue_depth: queue.length,
       message: WIRE.busyQueued,
     };
@@ -297,4 +306,10 @@ export class PlatformA2a {
       req.end(payload);
     });
   }
+}
+
+function messageIdOf(body: JsonObject): string | undefined {
+  const params = body.params as { message?: { messageId?: unknown } } | undefined;
+  const id = params?.message?.messageId;
+  return typeof id === 'string' && id !== '' ? id : undefined;
 }

@@ -15,6 +15,12 @@ const notify = (ws: string, body: unknown, as = 't'): Request => ({
   body,
 });
 
+/** A `message/send` body that carries its own `messageId` (the platform keeps it). */
+const messageSendWithId = (messageId: string) => ({
+  method: 'message/send',
+  params: { message: { role: 'user', messageId, parts: [{ type: 'text', text: 'wake' }] } },
+});
+
 /** Notify and the self-message (A2A) endpoint. */
 export const endpointScenarios: Scenario[] = [
   {
@@ -147,6 +153,22 @@ export const endpointScenarios: Scenario[] = [
     steps: [
       { create: 'a', agent: 'busy' },
       { send: selfMessage('a'), expect: { status: 202, body: { queued: true } } },
+    ],
+  },
+  {
+    name: 'a messageId still in the busy queue is not queued again: the same queue_id',
+    covers: ['a2a: answers'],
+    steps: [
+      { create: 'a', agent: 'busy' },
+      {
+        send: { ...selfMessage('a'), body: messageSendWithId('wake-1') },
+        expect: { status: 202, body: { queued: true, queue_depth: 1 } },
+        save: { qid: 'queue_id' },
+      },
+      {
+        send: { ...selfMessage('a'), body: messageSendWithId('wake-1') },
+        expect: { status: 202, body: { queued: true, queue_id: '{qid}', queue_depth: 1 } },
+      },
     ],
   },
   {
