@@ -1,276 +1,142 @@
 /**
- * Issue 4's soak: the heartbeat job at the fastest interval (1 ms) for 100 000 heartbeats
- * against the platform process, with faults injected at random on every endpoint, token
- * rotations and new delegation results. Reports heap and RSS after the warm-up and at the end
- * (goal: growth under 5 MB), and open sockets at both points: the client's (every TCP socket
- * this process opened and has not closed, seen through `node:diagnostics_channel`) and the
- * platform's connections (goal: no growth). Injections are drawn from a seeded generator, so a
- * run is repeatable from its seed.
+ * The soak (`npm run bench:soak`): at least `--beats` heartbeats at the fastest interval (1 ms),
+ * sent by a sequence of host processes against a platform simulator in this process, which
+ * injects faults at random on every endpoint (errors, hangs, resets, slow answers, 401s with
+ * token rotations) while delegations keep finishing, some failing with 100–300 KB errors that
+ * make appends of more than 512 KiB. Each host's life ends with SIGKILL at a random moment (some
+ * aimed at the middle of a large append) or with a graceful close, and a new host takes over
+ * the same results file. One host lives for 35 000 beats; its memory and sockets are compared
+ * between two quiet checkpoints.
  *
- *   node --expose-gc build/bench/soak.js [--cycles=100000] [--seed=1]
+ * Reported: beats, kills and closes; heap and RSS of every host after its warm-up and at the end
+ * of its life; at the end, the results file: lines, torn lines, duplicates, listed results
+ * missing, self-messages naming a result that was not whole on disk. Every random draw comes
+ * from `--seed`, so a run is repeatable (timing aside).
  *
- * A cycle is one heartbeat sent by the job (`stats.sent`); ticks that found the previous beat
- * still in flight are not cycles, and are reported as skipped.
+ *   node --expose-gc build/bench/soak.js [--beats=100000] [--seed=1]
+ *
+ * A killed host's lock would free itself after 10 s; the soak removes it once the process is
+ * known dead, as a supervisor that restarts the host may, so that hosts follow each other quickly.
  */
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type PlatformEndpoint, type PlatformFault } from '../src/testing/index.js';
-import { type Row, goals, row } from './support/benchmark.js';
-import { type BenchHost, BENCH_ADAPTER, WORKSPACE_ID, startHost } from './support/host.js';
-import { MB, type MemorySample, settledMemory } from './support/memory.js';
+import { lockPathOf } from '../src/delegation/results-file.lock.js';
+import { TOKEN_FILE_NAME } from '../src/index.js';
+import { PlatformSimulator } from '../src/testing/index.js';
+import { tempDir } from '../test/support/temp-dir.js';
 import { seededRandom } from './support/random.js';
-import { type RemotePlatform, withPlatform } from './support/remote-platform.js';
-import {
-  describeMachine,
-  machineLine,
-  markdownTable,
-  quantity,
-  verdict,
-} from './support/report.js';
+import { ResultsFileAudit } from './support/results-file-audit.js';
 import { SocketCensus } from './support/socket-census.js';
+import { FinishingDelegations } from './support/soak-delegations.js';
+import { SoakHost } from './support/soak-host.js';
+import { type HostLife, SoakLives } from './support/soak-lives.js';
+import { printSoakReport } from './support/soak-report.js';
+import { WakeAudit } from './support/wake-audit.js';
 
-/** Short enough that a hung request ends quickly, long enough that loopback never times out. */
-const REQUEST_TIMEOUT_MS = 200;
-/** The platform simulator closes connections idle for 5 s; a checkpoint waits that out. */
-const IDLE_CONNECTION_EXPIRY_MS = 5_000 + 1_000;
-/** Time between two chances to inject something. */
-const STEP_MS = 20;
-/** Probability that a step injects something. */
-const INJECT_PROBABILITY = 0.25;
-
-/** Misbehaviours the platform may show, per endpoint; each is applied to 1–5 requests. */
-const FAULTS: readonly { endpoint: PlatformEndpoint; fault: PlatformFault }[] = [
-  { endpoint: 'heartbeat', fault: { status: 500 } },
-  { endpoint: 'heartbeat', fault: { status: 503, headers: { 'Retry-After': '2' } } },
-  { endpoint: 'heartbeat', fault: { status: 401 } },
-  { endpoint: 'heartbeat', fault: { status: 400 } },
-  { endpoint: 'heartbeat', fault: { delayMs: 30 } },
-  { endpoint: 'heartbeat', fault: { hang: true } },
-  { endpoint: 'heartbeat', fault: { resetConnection: true } },
-  { endpoint: 'heartbeat', fault: { redirectTo: 'http://127.0.0.1:9' } },
-  { endpoint: 'delegations', fault: { status: 500 } },
-  { endpoint: 'delegations', fault: { body: '[{"delegation_id": 7}, null, "x"' } },
-  { endpoint: 'delegations', fault: { body: '{"delegations": []}' } },
-  { endpoint: 'delegations', fault: { body: '[{"delegation_id": "d", "status": "completed"}]' } },
-  { endpoint: 'delegations', fault: { oversizedBytes: 5_000_000 } },
-  { endpoint: 'delegations', fault: { hang: true } },
-  { endpoint: 'delegations', fault: { resetConnection: true } },
-  { endpoint: 'a2a', fault: { status: 500 } },
-  { endpoint: 'a2a', fault: { delayMs: 50 } },
-  { endpoint: 'a2a', fault: { resetConnection: true } },
-  { endpoint: 'notify', fault: { status: 500 } },
-  { endpoint: 'notify', fault: { resetConnection: true } },
-  { endpoint: 'workspace', fault: { status: 500 } },
-];
-
-/** What is compared between the end of the warm-up and the end of the run. */
-interface Checkpoint extends MemorySample {
-  cycles: number;
-  clientSockets: number;
-  platformConnections: number;
-}
-
-/** The soak's running state: what it injected, and memory every tenth of the run. */
-class Soak {
-  readonly injected = { faults: 0, tokenRotations: 0, delegationResults: 0 };
-  readonly memoryCurve: ({ cycles: number } & MemorySample)[] = [];
-  private readonly random: () => number;
-
-  constructor(
-    private readonly platform: RemotePlatform,
-    private readonly host: BenchHost,
-    private readonly clientSockets: SocketCensus,
-    private readonly totalCycles: number,
-    seed: number,
-  ) {
-    this.random = seededRandom(seed);
-  }
-
-  get cycles(): number {
-    return this.host.scheduler.stats.sent;
-  }
-
-  /** TCP sockets this process opened since the soak began. */
-  get clientSocketsOpened(): number {
-    return this.clientSockets.openedSockets;
-  }
-
-  /** Lets the job run, injecting at random, until `target` cycles. */
-  async runUntil(target: number): Promise<void> {
-    const tenth = this.totalCycles / 10;
-    let nextSample = (Math.floor(this.cycles / tenth) + 1) * tenth;
-    while (this.cycles < target) {
-      await sleep(STEP_MS);
-      if (this.random() < INJECT_PROBABILITY) await this.injectOne();
-      if (this.cycles >= nextSample) {
-        this.memoryCurve.push({ cycles: this.cycles, ...settledMemory() });
-        process.stderr.write(`[soak] ${this.cycles} cycles\n`);
-        nextSample += tenth;
-      }
-    }
-  }
-
-  /**
-   * Clears every fault and waits until what they left behind is over (hung requests time out,
-   * connections the keep-alive pool no longer needs expire) and a heartbeat was accepted again,
-   * then takes the numbers; so both checkpoints see the job in the same healthy state.
-   */
-  async checkpoint(): Promise<Checkpoint> {
-    await this.platform.call('clearFaults');
-    await sleep(IDLE_CONNECTION_EXPIRY_MS);
-    const accepted = this.host.scheduler.stats.accepted;
-    while (this.host.scheduler.stats.accepted === accepted) await sleep(1);
-    return {
-      cycles: this.cycles,
-      ...settledMemory(),
-      clientSockets: this.clientSockets.openSockets,
-      platformConnections: await this.platform.call('openConnections'),
-    };
-  }
-
-  /** Injects one thing: mostly a fault, sometimes a token rotation or new delegation results. */
-  private async injectOne(): Promise<void> {
-    const draw = this.random();
-    if (draw < 0.05) {
-      await this.host.files.writeToken(await this.platform.call('rotateToken', WORKSPACE_ID));
-      this.injected.tokenRotations++;
-    } else if (draw < 0.15) {
-      const count = 1 + Math.floor(this.random() * 3);
-      await this.platform.call('addFinishedDelegations', WORKSPACE_ID, count);
-      this.injected.delegationResults += count;
-    } else {
-      const { endpoint, fault } = FAULTS[Math.floor(this.random() * FAULTS.length)];
-      const times = 1 + Math.floor(this.random() * 5);
-      await this.platform.call('fault', endpoint, { ...fault, times });
-      this.injected.faults++;
-    }
-  }
-}
+const WORKSPACE_ID = 'b3e5c7a9-1d3f-4b5d-8f7a-9c1e3b5d7f9a';
+const TARGET_ID = '22222222-2222-4222-8222-222222222222';
+/**
+ * Rows per listing; the real platform's 50 would keep a burst of large errors in every listing
+ * (parsed once per millisecond) for several seconds. 20 keeps what one check can deliver above
+ * what finishes between two listings (see `SoakLives`).
+ */
+const LIST_LIMIT = 20;
+/** Beats of the long-lived host whose memory is compared between two checkpoints. */
+const LONG_LIFE_BEATS = 35_000;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      cycles: { type: 'string', default: '100000' },
+      beats: { type: 'string', default: '100000' },
       seed: { type: 'string', default: '1' },
     },
   });
-  const totalCycles = Number(values.cycles);
+  const totalBeats = Number(values.beats);
   const seed = Number(values.seed);
-  if (!Number.isSafeInteger(totalCycles) || totalCycles < 100) {
-    throw new Error('--cycles must be an integer ≥ 100');
+  if (!Number.isSafeInteger(totalBeats) || totalBeats < 5_000) {
+    throw new Error('--beats must be an integer ≥ 5000');
   }
-  const warmupCycles = Math.min(10_000, Math.round(totalCycles / 10));
-  const clientSockets = new SocketCensus('client');
+  const random = seededRandom(seed);
   const startedAt = performance.now();
+  const platformConnections = new SocketCensus('server');
+  const platform = new PlatformSimulator({ maxRecorded: 0, listLimit: LIST_LIMIT });
+  await platform.start();
+  platform.addWorkspace({ id: WORKSPACE_ID, name: 'soak' });
+  const dir = await tempDir();
+  const resultsFile = join(dir.path, 'delegation_results.jsonl');
+  const writeToken = (token: string) =>
+    writeFile(join(dir.path, TOKEN_FILE_NAME), token, { mode: 0o600 });
+  await writeToken(platform.issueToken(WORKSPACE_ID));
+  const file = new ResultsFileAudit(resultsFile);
+  const wakes = new WakeAudit(platform, WORKSPACE_ID, file);
+  const delegations = new FinishingDelegations(
+    platform,
+    WORKSPACE_ID,
+    TARGET_ID,
+    seededRandom(seed + 1),
+    LIST_LIMIT,
+  );
+  const lives = new SoakLives({
+    platform,
+    workspaceId: WORKSPACE_ID,
+    delegations,
+    file,
+    random,
+    writeToken,
+    platformConnections: () => platformConnections.openSockets,
+    startHost: () =>
+      SoakHost.start({
+        platformUrl: platform.url,
+        workspaceId: WORKSPACE_ID,
+        configsDir: dir.path,
+        resultsFile,
+        resultRowWaitMs: 300,
+        warmupBeats: 1_000,
+        sampleEveryMs: 1_000,
+      }),
+    afterKill: () => rm(lockPathOf(resultsFile), { recursive: true, force: true }),
+  });
 
-  await withPlatform({}, async (platform) => {
-    const host = await startHost(platform, {
-      intervalMs: 1,
-      requestTimeoutMs: REQUEST_TIMEOUT_MS,
-      selfMessageCooldownMs: 100,
-      adapter: BENCH_ADAPTER,
-    });
-    const soak = new Soak(platform, host, clientSockets, totalCycles, seed);
-    let warm: Checkpoint;
-    let end: Checkpoint;
-    try {
-      host.scheduler.start();
-      await soak.runUntil(warmupCycles);
-      warm = await soak.checkpoint();
-      await soak.runUntil(totalCycles);
-      end = await soak.checkpoint();
-    } finally {
-      await host.close();
+  try {
+    const longLife = Math.min(LONG_LIFE_BEATS, Math.round(totalBeats * 0.35));
+    const finished: HostLife[] = [];
+    let beats = 0;
+    while (beats < totalBeats) {
+      const life = await lives.live({
+        index: finished.length,
+        longLife: finished.length === 1 ? longLife : undefined,
+        beatsLeft: totalBeats - beats,
+      });
+      finished.push(life);
+      beats += life.beats;
+      process.stderr.write(
+        `[soak] host ${life.index} ${life.ending} after ${life.beats} beats; ${beats} beats in all\n`,
+      );
     }
-    // Sockets destroyed by close() report their 'close' event on a later turn.
-    await sleep(50);
-    const rows = checkpointRows(warm, end, clientSockets.openSockets);
-    printReport({
-      soak,
-      host,
-      rows,
-      warm,
-      end,
+    const last = await lives.deliverTheRest(finished.length);
+    finished.push(last);
+    file.catchUp();
+    const listed = delegations.fullyListed();
+    printSoakReport({
       seed,
       seconds: (performance.now() - startedAt) / 1000,
+      beatsReceived: platform.count('heartbeat'),
+      lives: finished,
+      injected: lives.injected,
+      delegations,
+      file: file.summary(),
+      wakes,
+      missing: [...listed].filter((id) => !file.holds(id)).length,
+      scrolledOut: delegations.finished.filter((id) => !file.holds(id) && !listed.has(id)).length,
     });
-    if (rows.some((r) => r.met === false)) process.exitCode = 1;
-  });
-  clientSockets.dispose();
-}
-
-function printReport(run: {
-  soak: Soak;
-  host: BenchHost;
-  rows: Row[];
-  warm: Checkpoint;
-  end: Checkpoint;
-  seed: number;
-  seconds: number;
-}): void {
-  const { soak, host, rows, warm, end } = run;
-  const { faults, tokenRotations, delegationResults } = soak.injected;
-  const header = [
-    'what',
-    `after warm-up (${warm.cycles} cycles)`,
-    `end (${end.cycles} cycles)`,
-    'growth',
-    'goal',
-    'met?',
-  ];
-  const lines = rows.map((r) => [
-    r.what,
-    r.baseline === undefined ? '' : quantity(r.baseline, r.unit),
-    quantity(r.value, r.unit),
-    r.baseline === undefined ? '' : quantity(r.value - r.baseline, r.unit),
-    r.goal ?? '',
-    verdict(r.met),
-  ]);
-  const report = [
-    machineLine(describeMachine()),
-    `Soak: ${end.cycles} heartbeats at a 1 ms interval in ${run.seconds.toFixed(0)} s, seed ${run.seed}; ` +
-      `injected ${faults} faults, ${tokenRotations} token rotations, ${delegationResults} delegation results`,
-    '',
-    markdownTable(header, lines),
-    '',
-    `heap / external / RSS (MB) every 10 %: ${soak.memoryCurve.map(megabytes).join(', ')}`,
-    `client sockets opened during the run: ${soak.clientSocketsOpened}`,
-    `heartbeat: ${JSON.stringify(host.scheduler.stats)}`,
-    `delegations: ${JSON.stringify(host.delegations.stats)}`,
-    `log lines: ${JSON.stringify(host.logger.counts)}`,
-  ];
-  process.stdout.write(`${report.join('\n')}\n`);
-}
-
-function megabytes({ heapUsedBytes, externalBytes, rssBytes }: MemorySample): string {
-  return [heapUsedBytes, externalBytes, rssBytes].map((bytes) => (bytes / MB).toFixed(1)).join('/');
-}
-
-function checkpointRows(warm: Checkpoint, end: Checkpoint, socketsAfterClose: number): Row[] {
-  const noGrowth = goals.growthBelow(1, 'socket');
-  return [
-    row('heap used', 'MB', end.heapUsedBytes / MB, {
-      baseline: warm.heapUsedBytes / MB,
-      goal: goals.growthBelow(5, 'MB'),
-    }),
-    row('external (Buffers)', 'MB', end.externalBytes / MB, { baseline: warm.externalBytes / MB }),
-    row('RSS', 'MB', end.rssBytes / MB, {
-      baseline: warm.rssBytes / MB,
-      goal: goals.growthBelow(5, 'MB'),
-    }),
-    row('client sockets open', 'sockets', end.clientSockets, {
-      baseline: warm.clientSockets,
-      goal: { ...noGrowth, text: 'no growth' },
-    }),
-    row('platform connections open', 'sockets', end.platformConnections, {
-      baseline: warm.platformConnections,
-      goal: { ...noGrowth, text: 'no growth' },
-    }),
-    row('client sockets open after app.close()', 'sockets', socketsAfterClose, {
-      goal: goals.equals(0),
-    }),
-  ];
+  } finally {
+    lives.dispose();
+    wakes.stop();
+    platformConnections.dispose();
+    await platform.stop();
+    await dir.remove();
+  }
 }
 
 await main();

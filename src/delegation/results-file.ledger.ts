@@ -1,32 +1,16 @@
-import { constants } from 'node:fs';
-import { type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { type Logger } from '@nestjs/common';
 import { type DelegationResult } from './delegation.types.js';
-import {
-  PRIVATE_MODE,
-  ResultsFileRefusedError,
-  exists,
-  openRefusingLinks,
-  syncDirectory,
-  writeFully,
-} from './results-file.io.js';
+import { FileOperationGuard, ResultsFileAbandonedError } from './results-file.guard.js';
+import { type OpenResultsFile, withResultsFile } from './results-file.handles.js';
+import { writeFully } from './results-file.io.js';
 import { lockResultsFile } from './results-file.lock.js';
-import {
-  MAX_REMEMBERED_IDS,
-  lineStartBefore,
-  readFully,
-  scanDeliveredIds,
-} from './results-file.scan.js';
+import { MAX_REMEMBERED_IDS, scanDeliveredIds } from './results-file.scan.js';
+import { repairTornTail } from './results-file.tail-repair.js';
 import { type OwedResults, readWakeState, writeWakeState } from './results-file.wake-state.js';
 import { SeenDelegationIds } from './seen-delegation-ids.js';
 
+export { ResultsFileAbandonedError } from './results-file.guard.js';
 export { ResultsFileRefusedError } from './results-file.io.js';
-
-/** The ledger was closed while an operation on the file had not returned. */
-export class ResultsFileAbandonedError extends Error {
-  override readonly name = 'ResultsFileAbandonedError';
-}
 
 /** A record made whole and durable by {@link ResultsLedger.append}. */
 export interface WrittenRecord {
@@ -41,13 +25,6 @@ export interface AppendOutcome {
   /** Why the records after `written` were not written; they count as not delivered. */
   error?: unknown;
 }
-
-const NEWLINE = 0x0a;
-/** A tail longer than any record this module writes is torn whatever it holds. */
-const MAX_TAIL_BYTES = 16 * 1024 * 1024;
-const WRITE_FLAGS =
-  constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
-const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 /**
  * The results file as the record of what was delivered. A result counts as delivered once its
@@ -64,16 +41,16 @@ export class ResultsLedger {
   private release: (() => Promise<void>) | undefined;
   private scanned = false;
   private lockLost = false;
-  private abandoned = false;
-  private readonly abandonment = new AbortController();
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly operations: FileOperationGuard;
   private tornTails = 0;
   private owedWakes: OwedResults | undefined;
 
   constructor(
     private readonly path: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.operations = new FileOperationGuard(path);
+  }
 
   /** True while this process holds the file's lock and has read what it delivered before. */
   get isOpen(): boolean {
@@ -118,7 +95,7 @@ export class ResultsLedger {
     if (this.lockLost || this.release === undefined) {
       await this.releaseLock();
       this.lockLost = false;
-      this.release = await this.guard(
+      this.release = await this.operations.run(
         lockResultsFile(this.path, (error) => {
           this.lockLost = true;
           this.logger.error(
@@ -128,7 +105,9 @@ export class ResultsLedger {
       );
     }
     await this.withFile(async (file) => {
-      const scan = await this.guard(scanDeliveredIds(file.reader, file.end, Date.now() / 1000));
+      const scan = await this.operations.run(
+        scanDeliveredIds(file.reader, file.end, Date.now() / 1000),
+      );
       for (const id of scan.ids) this.delivered.add(id);
       if (scan.unreadableLines > 0) {
         this.logger.warn(
@@ -140,12 +119,12 @@ export class ResultsLedger {
     this.scanned = true;
   }
 
-  private async readOwedWakes(file: OpenFile): Promise<void> {
-    const state = await this.guard(readWakeState(this.path, file.reader, file.end));
+  private async readOwedWakes(file: OpenResultsFile): Promise<void> {
+    const state = await this.operations.run(readWakeState(this.path, file.reader, file.end));
     if (state.problem !== undefined) this.logger.warn(`${this.path}: ${state.problem}`);
     if (state.rewrite !== undefined) {
       try {
-        await this.guard(writeWakeState(this.path, state.rewrite));
+        await this.operations.run(writeWakeState(this.path, state.rewrite));
       } catch (error) {
         if (error instanceof ResultsFileAbandonedError) throw error;
         // Delivery does not depend on the mark; without it, only a wake cut short by a kill
@@ -179,7 +158,7 @@ export class ResultsLedger {
           const line = Buffer.from(JSON.stringify(result) + '\n', 'utf8');
           const start = file.end;
           try {
-            await this.guard(writeFully(file.writer, line));
+            await this.operations.run(writeFully(file.writer, line));
           } catch (writeError) {
             error = writeError;
             await this.cutBack(file, start);
@@ -190,7 +169,7 @@ export class ResultsLedger {
         }
         if (written.length === 0) return;
         try {
-          await this.guard(file.writer.datasync());
+          await this.operations.run(file.writer.datasync());
         } catch (syncError) {
           written.length = 0;
           await this.cutBack(file, batchStart);
@@ -211,10 +190,9 @@ export class ResultsLedger {
    * write meanwhile. The ledger cannot be used again.
    */
   async abandon(boundMs: number): Promise<void> {
-    if (this.abandoned) return;
-    this.abandoned = true;
-    this.abandonment.abort();
-    if (this.inFlight.size > 0) {
+    if (this.operations.abandoned) return;
+    this.operations.abandon();
+    if (this.operations.pending > 0) {
       this.logger.warn(
         `${this.path}: a file operation has not returned; the results it was writing stay undelivered for the next process`,
       );
@@ -234,39 +212,18 @@ export class ResultsLedger {
     if (release && !this.lockLost) await release().catch(() => undefined);
   }
 
-  /**
-   * Opens the path without following a symlink, checks it is a regular file (0600 when this
-   * process owns it), repairs a torn tail, runs `work` and closes the file again.
-   */
-  private async withFile(work: (file: OpenFile) => Promise<void>): Promise<void> {
-    const created = !(await this.guard(exists(this.path)));
-    const handles: FileHandle[] = [];
-    try {
-      const writer = await this.guard(openRefusingLinks(this.path, WRITE_FLAGS, PRIVATE_MODE));
-      handles.push(writer);
-      const stats = await this.guard(writer.stat());
-      if (!stats.isFile()) throw new ResultsFileRefusedError(`${this.path} is not a regular file`);
-      const reader = await this.guard(openRefusingLinks(this.path, READ_FLAGS));
-      handles.push(reader);
-      const readerStats = await this.guard(reader.stat());
-      if (readerStats.ino !== stats.ino || readerStats.dev !== stats.dev) {
-        throw new ResultsFileRefusedError(`${this.path} was replaced while it was opened`);
-      }
-      await this.tighten(writer, stats.mode, stats.uid);
-      if (created) await this.guard(syncDirectory(dirname(this.path)));
-      const file: OpenFile = { writer, reader, end: stats.size };
+  /** Runs `work` on the file opened afresh, after any torn tail was repaired. */
+  private async withFile(work: (file: OpenResultsFile) => Promise<void>): Promise<void> {
+    await withResultsFile(this.path, this.operations, this.logger, async (file) => {
       await this.repairTail(file);
       await work(file);
-    } finally {
-      // After abandon() nothing may wait on the file again; the handles go with the process.
-      if (!this.abandoned) await Promise.allSettled(handles.map((handle) => handle.close()));
-    }
+    });
   }
 
   /** Cuts the file back to `length` after a failed write; the next append retries the cut. */
-  private async cutBack(file: OpenFile, length: number): Promise<void> {
+  private async cutBack(file: OpenResultsFile, length: number): Promise<void> {
     try {
-      await this.guard(file.writer.truncate(length));
+      await this.operations.run(file.writer.truncate(length));
       file.end = length;
     } catch (error) {
       this.logger.error(
@@ -276,94 +233,17 @@ export class ResultsLedger {
   }
 
   /**
-   * A file that does not end with a newline ends in a torn record (a write cut short by a kill
-   * or a full disk): it is cut off, since its result was never counted as delivered. A last line
-   * that is a whole record only missing its newline keeps the record and gets the newline.
+   * A record completed by the repair was whole, so it was delivered; a torn one was not, and
+   * its result is fetched and written again.
    */
-  private async repairTail(file: OpenFile): Promise<void> {
-    const size = file.end;
-    if (size === 0) return;
-    const last = Buffer.alloc(1);
-    await this.guard(readFully(file.reader, last, size - 1));
-    if (last[0] === NEWLINE) return;
-
-    const tailStart = await this.guard(lineStartBefore(file.reader, size));
-    const tailLength = size - tailStart;
-    const id =
-      tailLength <= MAX_TAIL_BYTES
-        ? await this.guard(wholeRecordId(file.reader, tailStart, tailLength))
-        : undefined;
-    if (id !== undefined) {
-      await this.guard(writeFully(file.writer, Buffer.from('\n')));
-      await this.guard(file.writer.datasync());
-      file.end = size + 1;
-      this.delivered.add(id);
-      return;
-    }
-    await this.guard(file.writer.truncate(tailStart));
-    await this.guard(file.writer.datasync());
-    file.end = tailStart;
+  private async repairTail(file: OpenResultsFile): Promise<void> {
+    const repair = await repairTornTail(file, this.operations);
+    if (repair.kind === 'completed') this.delivered.add(repair.delegationId);
+    if (repair.kind !== 'cut') return;
     this.tornTails++;
     this.logger.warn(
-      `${this.path}: cut off a torn record of ${tailLength} byte(s) at its end (left by a write that was interrupted); its result is written again`,
+      `${this.path}: cut off a torn record of ${repair.bytes} byte(s) at its end (left by a write that was interrupted); its result is written again`,
     );
-  }
-
-  private async tighten(writer: FileHandle, mode: number, uid: number): Promise<void> {
-    if ((mode & 0o077) === 0) return;
-    if (uid !== process.getuid?.()) {
-      this.logger.warn(
-        `${this.path} is readable by others (mode ${(mode & 0o777).toString(8)}) and owned by another user; it cannot be restricted to 0600`,
-      );
-      return;
-    }
-    await this.guard(writer.chmod(PRIVATE_MODE));
-    this.logger.warn(
-      `${this.path} was readable by others (mode ${(mode & 0o777).toString(8)}); restricted to 0600`,
-    );
-  }
-
-  /** Races a file operation against {@link abandon}. */
-  private guard<T>(operation: Promise<T>): Promise<T> {
-    if (this.abandoned) {
-      operation.catch(() => undefined);
-      return Promise.reject(new ResultsFileAbandonedError(`${this.path} is closed`));
-    }
-    const settled: Promise<T> = operation.finally(() => this.inFlight.delete(settled));
-    this.inFlight.add(settled);
-    settled.catch(() => undefined);
-    return new Promise<T>((resolve, reject) => {
-      const onAbandon = () =>
-        reject(new ResultsFileAbandonedError(`${this.path}: a file operation did not return`));
-      this.abandonment.signal.addEventListener('abort', onAbandon, { once: true });
-      settled.then(resolve, reject).finally(() => {
-        this.abandonment.signal.removeEventListener('abort', onAbandon);
-      });
-    });
-  }
-}
-
-/** The results file while one operation has it open. */
-interface OpenFile {
-  writer: FileHandle;
-  reader: FileHandle;
-  /** Where the file ends now. */
-  end: number;
-}
-
-async function wholeRecordId(
-  file: FileHandle,
-  start: number,
-  length: number,
-): Promise<string | undefined> {
-  const tail = Buffer.alloc(length);
-  await readFully(file, tail, start);
-  try {
-    const id = (JSON.parse(tail.toString('utf8')) as { delegation_id?: unknown } | null)
-      ?.delegation_id;
-    return typeof id === 'string' && id !== '' ? id : undefined;
-  } catch {
-    return undefined;
   }
 }
 

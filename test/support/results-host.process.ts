@@ -6,7 +6,8 @@
  * Messages to the parent: `{ kind: 'ready' }` once the app is initialised, `{ kind: 'checked',
  * ids }` after each check the parent asked for (`'check'`) and the wake it started, and `{ kind: 'closed', closeMs }`
  * once `app.close()` resolved after the parent sent `'close'`; then the process exits at once,
- * even when a file operation of the module never returned.
+ * even when a file operation of the module never returned. Forked with `--expose-gc`, it answers
+ * `'heap'` with `{ kind: 'heap', usedBytes }`: the heap in use after two full collections.
  */
 import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
@@ -28,7 +29,10 @@ export interface ResultsHostOptions {
 
 /** A message from the host process. */
 export type ResultsHostMessage =
-  { kind: 'ready' } | { kind: 'checked'; ids: string[] } | { kind: 'closed'; closeMs: number };
+  | { kind: 'ready' }
+  | { kind: 'checked'; ids: string[] }
+  | { kind: 'closed'; closeMs: number }
+  | { kind: 'heap'; usedBytes: number };
 
 @Module({})
 class ResultsHostModule {}
@@ -67,6 +71,10 @@ async function main(): Promise<void> {
         await delegations.whenWakeSettled();
         await send({ kind: 'checked', ids: results.map((r) => r.delegation_id) });
       });
+    } else if (message === 'heap') {
+      globalThis.gc?.();
+      globalThis.gc?.();
+      void send({ kind: 'heap', usedBytes: process.memoryUsage().heapUsed });
     } else if (message === 'close') {
       const startedAt = performance.now();
       void app.close().then(async () => {

@@ -19,11 +19,16 @@ export interface ResultsHost {
   close(): Promise<number>;
   /** Resolves when the process has exited, with its signal or code. */
   exited: Promise<NodeJS.Signals | number | null>;
+  /** The heap in use after full collections (needs `execArgv: ['--expose-gc']`). */
+  heapUsed(): Promise<number>;
 }
 
-/** Forks a host process and waits until its app is initialised. */
-export async function startResultsHost(options: ResultsHostOptions): Promise<ResultsHost> {
-  const child = fork(HOST_SCRIPT, [JSON.stringify(options)], { stdio: 'inherit' });
+/** Forks a host process (with Node flags `execArgv`) and waits until its app is initialised. */
+export async function startResultsHost(
+  options: ResultsHostOptions,
+  execArgv: string[] = [],
+): Promise<ResultsHost> {
+  const child = fork(HOST_SCRIPT, [JSON.stringify(options)], { stdio: 'inherit', execArgv });
   const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
     child.once('exit', (code, signal) => resolve(signal ?? code)),
   );
@@ -45,6 +50,11 @@ export async function startResultsHost(options: ResultsHostOptions): Promise<Res
       const answer = next('checked');
       child.send('check');
       return ((await answer) as { ids: string[] }).ids;
+    },
+    async heapUsed() {
+      const answer = next('heap');
+      child.send('heap');
+      return ((await answer) as { usedBytes: number }).usedBytes;
     },
     async close() {
       const answer = next('closed');
