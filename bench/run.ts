@@ -18,6 +18,7 @@ import { fleet } from './fleet.bench.js';
 import { latency } from './latency.bench.js';
 import { memory } from './memory.bench.js';
 import { perBeat } from './per-beat.bench.js';
+import { push } from './push.bench.js';
 import { resultsFile } from './results-file.bench.js';
 import { type Benchmark } from './support/benchmark.js';
 import { collectGarbage } from './support/memory.js';
@@ -37,6 +38,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   latency,
   boot,
   fleet,
+  push,
   resultsFile,
 ];
 const RESULTS_FILE = new URL('../../bench/results.json', import.meta.url);

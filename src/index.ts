@@ -6,4 +6,5 @@ export * from './events/index.js';
 export * from './heartbeat/index.js';
 export * from './metrics/index.js';
 export * from './platform/index.js';
+export * from './push/index.js';
 export * from './wedge/index.js';

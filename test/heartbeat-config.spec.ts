@@ -27,8 +27,31 @@ describe('resolveHeartbeatConfig', () => {
       resultRowWaitMs: 60_000,
       autoStart: true,
       phaseJitter: false,
+      eventStream: true,
+      reconcileIntervalMs: 300_000,
       adapter: undefined,
     });
+  });
+
+  it('reads the event stream switch and the reconcile interval from the environment', () => {
+    for (const [text, on] of [
+      ['false', false],
+      ['0', false],
+      ['TRUE', true],
+      ['1', true],
+    ] as const) {
+      const config = resolveHeartbeatConfig(
+        required,
+        env({ HEARTBEAT_EVENT_STREAM: text, HEARTBEAT_RECONCILE_INTERVAL_MS: '600000' }),
+      );
+      assert.equal(config.eventStream, on, text);
+      assert.equal(config.reconcileIntervalMs, 600_000);
+    }
+    assert.throws(
+      () => resolveHeartbeatConfig(required, env({ HEARTBEAT_EVENT_STREAM: 'maybe' })),
+      (error: unknown) =>
+        error instanceof HeartbeatConfigError && /HEARTBEAT_EVENT_STREAM/.test(error.message),
+    );
   });
 
   it('falls back to each environment variable', () => {

@@ -1,5 +1,5 @@
 /**
- * Imports run one way: the scheduler (heartbeat/) uses delegation, wedge, adapter, platform, auth
+ * Imports run one way: the scheduler (heartbeat/) uses push, delegation, wedge, adapter, platform, auth
  * and config; none of those reaches back up into heartbeat/. Configuration (the options, their
  * tokens, schema and resolution) lives in config/ and is read from there. health/ and metrics/
  * sit on top of the scheduler: they may import it and its snapshot type, nothing else of it.
@@ -17,6 +17,7 @@ const BELOW_THE_SCHEDULER = [
   'delegation',
   'events',
   'platform',
+  'push',
   'shared',
   'wedge',
 ];

@@ -248,6 +248,41 @@ describe('self-message outcomes', () => {
       assert.equal(host!.logs.matching('warn', 'honoured at most').length, 1);
     });
 
+    it('a result found during the cooldown is announced when it ends, without another check', async () => {
+      clock = install({ toFake: [...FAKED] });
+      await start({ selfMessageCooldownMs: 60_000 });
+      finished();
+      await checkAndWake();
+      await clock.tickAsync(10_000);
+      const second = finished();
+      await checkAndWake();
+      assert.equal(platform.count('a2a'), 1, 'still cooling down');
+      await clock.tickAsync(49_999);
+      assert.equal(platform.count('a2a'), 1);
+      await clock.tickAsync(1);
+      await host!.delegations.whenWakeSettled();
+      assert.equal(platform.count('a2a'), 2, 'sent when the cooldown ended, no check asked');
+      assert.deepEqual(named(1), short([second]));
+      assert.equal(host!.delegations.pendingWake, 0);
+    });
+
+    it('with a cooldown of 0, a refused self-message is retried by itself no sooner than a second', async () => {
+      clock = install({ toFake: [...FAKED] });
+      await start({ selfMessageCooldownMs: 0 });
+      platform.fault('a2a', { status: 503, times: 2 });
+      finished();
+      await checkAndWake();
+      await clock.tickAsync(999);
+      assert.deepEqual(a2aStatuses(), [503], 'no loop of requests');
+      await clock.tickAsync(1);
+      await host!.delegations.whenWakeSettled();
+      assert.deepEqual(a2aStatuses(), [503, 503]);
+      await clock.tickAsync(1_000);
+      await host!.delegations.whenWakeSettled();
+      assert.deepEqual(a2aStatuses(), [503, 503, 200]);
+      assert.equal(host!.delegations.pendingWake, 0);
+    });
+
     it('503 without Retry-After waits the cooldown', async () => {
       clock = install({ toFake: [...FAKED] });
       await start({ selfMessageCooldownMs: 60_000 });

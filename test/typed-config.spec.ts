@@ -27,6 +27,8 @@ const VARIABLES = [
   'CONFIGS_DIR',
   'DELEGATION_RESULTS_FILE',
   'SELF_MESSAGE_COOLDOWN_MS',
+  'HEARTBEAT_EVENT_STREAM',
+  'HEARTBEAT_RECONCILE_INTERVAL_MS',
   'SELF_MESSAGE_BUDGET_PROBE_MS',
 ];
 
@@ -75,6 +77,7 @@ describe('heartbeatConfig (registerAs namespace)', () => {
       WORKSPACE_ID: '00000008-0000-4000-8000-000000000008',
       HEARTBEAT_INTERVAL_MS: '15000',
       SELF_MESSAGE_COOLDOWN_MS: '',
+      HEARTBEAT_EVENT_STREAM: '0',
     });
     const config: ConfigType<typeof heartbeatConfig> = heartbeatConfig();
     assert.deepEqual(config, {
@@ -85,6 +88,8 @@ describe('heartbeatConfig (registerAs namespace)', () => {
       configsDir: '/configs',
       delegationResultsFile: '/tmp/delegation_results.jsonl',
       selfMessageCooldownMs: 60_000,
+      eventStream: false,
+      reconcileIntervalMs: 300_000,
       selfMessageBudgetProbeMs: 600_000,
     });
   });

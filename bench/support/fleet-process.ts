@@ -65,6 +65,8 @@ async function main(): Promise<void> {
           delegationResultsFile: join(dir, `results-${i}.jsonl`),
           phaseJitter: jitter !== 'no-jitter',
           autoStart: false,
+          // This fleet measures beats; the push bench holds its own fleet of streams.
+          eventStream: false,
         }),
         { logger: false },
       ),

@@ -54,7 +54,8 @@ export class HostFiles {
 
 /**
  * `HeartbeatModule.forRoot` pointed at the platform, with the host's files, `autoStart: false`
- * (each benchmark drives the heartbeat itself unless it says otherwise) and `options` on top.
+ * (each benchmark drives the heartbeat itself unless it says otherwise), the event stream off,
+ * and `options` on top.
  */
 export function heartbeatModule(
   platformUrl: string,
@@ -67,6 +68,8 @@ export function heartbeatModule(
     configsDir: files.configsDir,
     delegationResultsFile: files.resultsFile,
     autoStart: false,
+    // The per-beat and memory figures are the beat's own; the push bench turns the stream on.
+    eventStream: false,
     ...options,
   });
 }

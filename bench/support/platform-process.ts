@@ -40,10 +40,14 @@ export type PlatformCommands = ReturnType<typeof platformCommands>;
 /** The commands the platform process answers, bound to its simulator. */
 export function platformCommands(simulator: PlatformSimulator, connections: SocketCensus) {
   let lastHeartbeat: ReceivedHeartbeat | undefined;
-  simulator.on('request', ({ endpoint, status, headers, body }) => {
+  const selfMessagesAt: number[] = [];
+  const streamsOpenedAt: number[] = [];
+  simulator.on('request', ({ endpoint, status, headers, body, receivedAt }) => {
     if (endpoint === 'heartbeat' && status === 200) {
       lastHeartbeat = { headers: { ...headers }, body: JSON.stringify(body) };
     }
+    if (endpoint === 'a2a' && status === 200) selfMessagesAt.push(receivedAt);
+    if (endpoint === 'events') streamsOpenedAt.push(receivedAt);
   });
 
   return {
@@ -59,6 +63,31 @@ export function platformCommands(simulator: PlatformSimulator, connections: Sock
         });
       }
     },
+    /** Registers a workspace (a UUID) as after provisioning; returns a live token for it. */
+    addWorkspace: (workspaceId: string): string => {
+      simulator.addWorkspace({ id: workspaceId, name: 'bench' });
+      return simulator.issueToken(workspaceId);
+    },
+    /** Finishes a delegation of `sourceId` as the platform does; returns when it recorded it. */
+    completeDelegation: (sourceId: string, targetId: string): number => {
+      simulator.completeDelegation({ sourceId, targetId }, 'Done: the report is summarised.');
+      return Date.now();
+    },
+    /** `Date.now()` at each self-message (answered 200) so far, oldest first. */
+    selfMessagesAt: (): number[] => [...selfMessagesAt],
+    /** `Date.now()` at each event-stream request so far; `clear` forgets them. */
+    streamsOpenedAt: (clear = false): number[] => {
+      const copy = [...streamsOpenedAt];
+      if (clear) streamsOpenedAt.length = 0;
+      return copy;
+    },
+    /** The workspace's status on the platform. */
+    workspaceStatus: (workspaceId: string): string | undefined =>
+      simulator.workspace(workspaceId)?.status,
+    /** Event streams open now. */
+    openEventStreams: (): number => simulator.openEventStreams(),
+    /** Cuts every event stream at once, as a platform restart does. */
+    dropEventStreams: (): void => simulator.closeEventStreams(),
     fault: (endpoint: PlatformEndpoint, fault: PlatformFault): void =>
       simulator.fault(endpoint, fault),
     clearFaults: (): void => simulator.clearFaults(),

@@ -46,6 +46,9 @@ export async function runDemo(options: DemoOptions & DemoOutput): Promise<DemoRu
   const settings: Record<string, string> = {
     WORKSPACE_ID: workspaceId,
     HEARTBEAT_INTERVAL_MS: String(intervalMs),
+    // Finished delegations arrive over the event stream; the intruder's row comes with no event,
+    // so the listing's reconciliation (every other beat here) is what finds it.
+    HEARTBEAT_RECONCILE_INTERVAL_MS: String(2 * intervalMs),
   };
   if (options.resultsFile) settings.DELEGATION_RESULTS_FILE = options.resultsFile;
 

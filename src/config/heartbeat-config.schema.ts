@@ -64,6 +64,23 @@ const workspaceId = nonEmptyText.refine((id) => UUID_PATTERN.test(id), {
 
 const flag = z.boolean({ error: 'must be a boolean' });
 
+const FLAG_TEXT: Readonly<Record<string, boolean>> = {
+  true: true,
+  false: false,
+  1: true,
+  0: false,
+};
+
+/** A boolean option, or `true`/`false`/`1`/`0` as an environment variable holds it. */
+const flagOrText = z.preprocess(
+  (raw) => {
+    if (typeof raw !== 'string') return raw;
+    const key = raw.trim().toLowerCase();
+    return Object.hasOwn(FLAG_TEXT, key) ? FLAG_TEXT[key] : raw;
+  },
+  z.boolean({ error: 'must be a boolean (true, false, 1 or 0)' }),
+);
+
 /**
  * The options that can come from the environment, with their validation and defaults (as the
  * README's configuration table lists them).
@@ -77,6 +94,8 @@ export const heartbeatEnvSchema = z.object({
   configsDir: nonEmptyText.default('/configs'),
   delegationResultsFile: nonEmptyText.default('/tmp/delegation_results.jsonl'),
   selfMessageCooldownMs: integerAtLeast(0).default(60_000),
+  eventStream: flagOrText.default(true),
+  reconcileIntervalMs: integerAtLeast(1).default(300_000),
   selfMessageBudgetProbeMs: integerAtLeast(1).default(600_000),
 });
 
@@ -100,6 +119,8 @@ const HEARTBEAT_ENV_VARIABLES: Readonly<Record<EnvOption, string>> = {
   configsDir: 'CONFIGS_DIR',
   delegationResultsFile: 'DELEGATION_RESULTS_FILE',
   selfMessageCooldownMs: 'SELF_MESSAGE_COOLDOWN_MS',
+  eventStream: 'HEARTBEAT_EVENT_STREAM',
+  reconcileIntervalMs: 'HEARTBEAT_RECONCILE_INTERVAL_MS',
   selfMessageBudgetProbeMs: 'SELF_MESSAGE_BUDGET_PROBE_MS',
 };
 

@@ -77,6 +77,19 @@ export interface HeartbeatModuleOptions {
    * @default false
    */
   phaseJitter?: boolean;
+  /**
+   * Hold this workspace's event stream open, so finished delegations reach the agent within
+   * moments and the listing is polled only every `reconcileIntervalMs` while the stream works.
+   * Env: `HEARTBEAT_EVENT_STREAM` (`true`/`false`/`1`/`0`).
+   * @default true
+   */
+  eventStream?: boolean;
+  /**
+   * Milliseconds between delegation listings while the event stream is open (it lists on every
+   * beat while the stream is down or off). Env: `HEARTBEAT_RECONCILE_INTERVAL_MS`.
+   * @default 300000 (ten default intervals)
+   */
+  reconcileIntervalMs?: number;
   /** Runtime adapter whose capabilities are reported: an instance or a class. @default none */
   adapter?: RuntimeAdapterOption;
 }
@@ -97,5 +110,7 @@ export interface HeartbeatConfig {
   resultRowWaitMs: number;
   autoStart: boolean;
   phaseJitter: boolean;
+  eventStream: boolean;
+  reconcileIntervalMs: number;
   adapter?: RuntimeAdapterOption;
 }

@@ -140,6 +140,7 @@ export class DelegationService implements BeforeApplicationShutdown {
   /** Releases the results file (within a second, even when the file system hangs). */
   async beforeApplicationShutdown(): Promise<void> {
     this.shutDown = true;
+    this.wake.stop();
     await Promise.all([this.abandoning, this.ledger.abandon(CLOSE_BOUND_MS)]);
   }
 

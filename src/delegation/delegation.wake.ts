@@ -24,6 +24,9 @@ import {
 } from './self-message.outcome.js';
 import { ParentNameLookup } from './parent-name.lookup.js';
 
+/** The soonest a failed self-message is sent again without a check asking for it. */
+const FAILED_RETRY_FLOOR_MS = 1_000;
+
 /** A self-message in flight: what it covers. */
 interface WakeBatch {
   total: number;
@@ -55,6 +58,9 @@ export class DelegationWake {
   private total = 0;
   private through: AnnouncedMark | undefined;
   private inFlight: Promise<void> | undefined;
+  private lastSendFailed = false;
+  /** Sends the pending results once they are due, without waiting for the next check. */
+  private dueTimer: NodeJS.Timeout | undefined;
   /** Monotonic ms before which no self-message goes. */
   private notBefore = Number.NEGATIVE_INFINITY;
   private pause: { since: number; sinceMono: number } | undefined;
@@ -125,13 +131,21 @@ export class DelegationWake {
     await this.inFlight;
   }
 
+  /** Stops the timer that would send pending results once due (they stay in the file). */
+  stop(): void {
+    clearTimeout(this.dueTimer);
+    this.dueTimer = undefined;
+  }
+
   /** Sends the self-message when results wait, none is in flight and the platform allows one. */
   wakeIfDue(): void {
     if (this.inFlight || this.total === 0 || !this.platform.isOpen) return;
-    if (monotonicNow() < this.notBefore) {
+    const waitMs = this.notBefore - monotonicNow();
+    if (waitMs > 0) {
       this.logger.debug(
         `Self-message ${this.pause ? 'paused (budget exceeded)' : 'not due yet'}; ${this.total} result(s) pending`,
       );
+      this.sendWhenDue(waitMs);
       return;
     }
     const batch: WakeBatch = {
@@ -142,7 +156,23 @@ export class DelegationWake {
     };
     this.inFlight = this.send(batch, [...this.named]).finally(() => {
       this.inFlight = undefined;
+      // Results that came while this one was in flight are not left to the next check: with
+      // the event stream open, that may be minutes away.
+      // After a failure, never sooner than a second: a cooldown of 0 must not turn a refusing
+      // platform into a loop of requests.
+      const floorMs = this.lastSendFailed ? FAILED_RETRY_FLOOR_MS : 0;
+      if (this.total > 0) this.sendWhenDue(Math.max(floorMs, this.notBefore - monotonicNow()));
     });
+  }
+
+  private sendWhenDue(waitMs: number): void {
+    if (this.dueTimer !== undefined || !this.platform.isOpen) return;
+    this.dueTimer = setTimeout(() => {
+      this.dueTimer = undefined;
+      this.wakeIfDue();
+    }, waitMs);
+    // Pending results are in the file: they must not keep a closing host alive.
+    this.dueTimer.unref();
   }
 
   private async send(batch: WakeBatch, items: readonly WakeItem[]): Promise<void> {
@@ -170,6 +200,7 @@ export class DelegationWake {
       failure = error;
       outcome = failedOutcome(error, Date.now());
     }
+    this.lastSendFailed = outcome.kind === 'failed' || outcome.kind === 'budget-exceeded';
     switch (outcome.kind) {
       case 'delivered':
       case 'unconfirmed':

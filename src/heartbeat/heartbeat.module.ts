@@ -16,6 +16,7 @@ import { HeartbeatMetrics } from '../metrics/heartbeat-metrics.js';
 import { platformHttpProvider } from '../platform/platform-axios.js';
 import { DelegationListingReader } from '../platform/delegation-listing.reader.js';
 import { PlatformClient } from '../platform/platform.client.js';
+import { EventStreamService } from '../push/event-stream.service.js';
 import { SharedFailureCauses } from '../shared/shared-failure-causes.js';
 import { WorkspaceStatusWatcher } from '../platform/workspace-status.watcher.js';
 import { WedgeService } from '../wedge/wedge.service.js';
@@ -45,6 +46,7 @@ import { HeartbeatScheduler } from './heartbeat.scheduler.js';
     AuthRetryInterceptor,
     DelegationListingReader,
     DelegationService,
+    EventStreamService,
     WorkspaceStatusWatcher,
     HeartbeatScheduler,
     HeartbeatMetrics,
@@ -56,6 +58,7 @@ import { HeartbeatScheduler } from './heartbeat.scheduler.js';
     WedgeService,
     AdapterRegistry,
     DelegationService,
+    EventStreamService,
     HeartbeatScheduler,
   ],
 })

@@ -72,9 +72,17 @@ export class PlatformClient implements BeforeApplicationShutdown {
     return !this.lifetime.signal.aborted;
   }
 
-  /** Aborts when `close()` is called; a fresh signal after each `open()`. */
+  /**
+   * Aborts when `close()` is called, ending long-lived requests too (the event stream); a fresh
+   * signal after each `open()`.
+   */
   get lifetimeSignal(): AbortSignal {
     return this.lifetime.signal;
+  }
+
+  /** The module's keep-alive agent for `url`'s protocol, for requests sent outside axios. */
+  agentFor(url: string): HttpAgent | HttpsAgent {
+    return url.startsWith('https:') ? this.httpsAgent : this.httpAgent;
   }
 
   /** Allows requests again after `close()`. */

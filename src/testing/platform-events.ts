@@ -75,6 +75,17 @@ export class PlatformEvents {
     for (const stream of this.matching(workspaceId)) stream.silenced = true;
   }
 
+  /** Writes `text` as it is to the open, unsilenced streams; returns how many got it. */
+  writeRaw(text: string, workspaceId?: string): number {
+    let written = 0;
+    for (const stream of this.matching(workspaceId)) {
+      if (stream.silenced) continue;
+      stream.res.write(text);
+      written++;
+    }
+    return written;
+  }
+
   /** Ends the open streams (a clean end of the response). */
   close(workspaceId?: string): void {
     for (const stream of this.matching(workspaceId)) {

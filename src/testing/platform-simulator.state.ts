@@ -300,6 +300,16 @@ export abstract class SimulatedPlatformState extends EventEmitter<PlatformSimula
     this.stream.silence(workspaceId);
   }
 
+  /**
+   * Writes `text` unframed to the open event streams (of one workspace, or all), to play a
+   * misbehaving stream: malformed frames, an endless line, a huge event, a flood. Returns how
+   * many streams got it. To drop streams silently use {@link silenceEventStreams}; to refuse or
+   * slow new ones, `fault('events', { status })` or `fault('events', { delayMs })`.
+   */
+  writeToEventStreams(text: string, workspaceId?: string): number {
+    return this.stream.writeRaw(text, workspaceId);
+  }
+
   /** Ends the open event streams (of one workspace, or all) cleanly. To refuse new ones, use `fault('events', ...)`. */
   closeEventStreams(workspaceId?: string): void {
     this.stream.close(workspaceId);

@@ -13,6 +13,7 @@ import { forLog } from '../shared/log-text.js';
 export class WedgeService {
   private readonly logger = new Logger(WedgeService.name);
   private wedged: { reason: string; since: number } | undefined;
+  private readonly changeListeners: Array<() => void> = [];
 
   constructor(@Optional() private readonly events?: HeartbeatEventBus) {}
 
@@ -22,6 +23,7 @@ export class WedgeService {
     this.wedged = { reason: String(reason), since: Date.now() };
     this.logger.warn(`Runtime marked wedged: ${forLog(this.wedged.reason)}`);
     this.events?.emit(HEARTBEAT_EVENTS.wedgeSet, { reason: this.wedged.reason });
+    this.changed();
   }
 
   /** Clears the flag; a no-op when the runtime is healthy. */
@@ -31,6 +33,25 @@ export class WedgeService {
     this.wedged = undefined;
     this.logger.log(`Runtime no longer wedged (was: ${forLog(reason)})`);
     this.events?.emit(HEARTBEAT_EVENTS.wedgeCleared, { reason, wedgedForMs: Date.now() - since });
+    this.changed();
+  }
+
+  /**
+   * Calls `listener` after each change of the flag (how the heartbeat learns to report it at
+   * once, without this service depending on the heartbeat).
+   */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.logger.error(`A wedge change listener failed: ${String(error)}`);
+      }
+    }
   }
 
   /** Whether the runtime is currently marked wedged. */

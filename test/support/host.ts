@@ -81,7 +81,8 @@ export interface HostOptions extends HeartbeatModuleOptions {
 
 /**
  * Builds and initialises a host against `simulator`. By default the interval is long (one beat
- * at bootstrap, then nothing) and autoStart is off, so each test drives exactly what it asserts.
+ * at bootstrap, then nothing), autoStart and the event stream are off, so each test drives
+ * exactly what it asserts.
  */
 export async function startHost(
   simulator: HostPlatform,
@@ -116,6 +117,8 @@ export async function startHost(
         requestTimeoutMs: 2_000,
         selfMessageCooldownMs: 0,
         autoStart: false,
+        // Off unless a test asks for it: most tests count the listings each beat makes.
+        eventStream: false,
         ...moduleOptions,
       }),
     ],

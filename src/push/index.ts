@@ -1,0 +1,2 @@
+export { EventStreamService } from './event-stream.service.js';
+export type { EventStreamStats } from './event-stream.types.js';
